@@ -1,0 +1,183 @@
+"""The virtual clock: a small heap-ordered scheduler of timed callbacks (SPEC §4).
+
+Time is a number of seconds since the clock's ``epoch`` (a timezone-aware UTC ``datetime``).
+Nothing here reads the wall clock. Events are ordered by ``(time, priority, order)`` and then by
+the order they were scheduled, so the same schedule always fires in the same order.
+
+The emulator schedules three kinds of event, with these priorities (lower fires first among
+events due at the same instant): warm pool expiries, then job releases, then training starts.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Final
+
+__all__ = [
+    "DEFAULT_EPOCH",
+    "EXPIRY",
+    "RELEASE",
+    "START",
+    "VirtualClock",
+]
+
+DEFAULT_EPOCH: Final = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+#: Priority of warm pool expiries (keep-alive ends, lifetime cap reached).
+EXPIRY: Final = 0
+#: Priority of job releases (training ends, a stop completes, max runtime reached).
+RELEASE: Final = 1
+#: Priority of training starts (a cluster launches or a warm pool is taken over).
+START: Final = 2
+
+_Entry = tuple[float, int, int, int, Callable[[Any], None], Any]
+
+
+def _check_seconds(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} must be a number of seconds (int or float), not {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be finite, not {value!r}")
+    return value
+
+
+class VirtualClock:
+    """A deterministic virtual clock and event queue.
+
+    >>> clock = VirtualClock()
+    >>> fired = []
+    >>> clock.schedule(10, fired.append, "b")
+    >>> clock.schedule(5, fired.append, "a")
+    >>> clock.advance(7)
+    >>> fired, clock.now
+    (['a'], 7)
+    >>> clock.run(until=20)
+    >>> fired, clock.now
+    (['a', 'b'], 20)
+    >>> clock.to_datetime()
+    datetime.datetime(2026, 1, 1, 0, 0, 20, tzinfo=datetime.timezone.utc)
+    """
+
+    __slots__ = ("_epoch", "_now", "_queue", "_seq")
+
+    def __init__(self, epoch: datetime = DEFAULT_EPOCH, *, now: float = 0) -> None:
+        if not isinstance(epoch, datetime):
+            raise TypeError(f"epoch must be a datetime, not {epoch!r}")
+        if epoch.tzinfo is None or epoch.utcoffset() is None:
+            raise ValueError("epoch must be a timezone-aware datetime (for example tzinfo=UTC)")
+        now = _check_seconds(now, "now")
+        if now < 0:
+            raise ValueError(f"now must be >= 0 seconds since the epoch, not {now!r}")
+        self._epoch = epoch.astimezone(timezone.utc)
+        self._now: float = now
+        self._queue: list[_Entry] = []
+        self._seq = 0
+
+    def __repr__(self) -> str:
+        return f"VirtualClock(epoch={self._epoch.isoformat()}, now={self._now!r})"
+
+    @property
+    def epoch(self) -> datetime:
+        """The instant that ``now == 0`` stands for (timezone-aware, UTC)."""
+        return self._epoch
+
+    @property
+    def now(self) -> float:
+        """Seconds since the epoch. Never decreases."""
+        return self._now
+
+    def to_datetime(self, seconds: float | None = None) -> datetime:
+        """The UTC ``datetime`` of ``seconds`` since the epoch (default: now)."""
+        return self._epoch + timedelta(seconds=self._now if seconds is None else seconds)
+
+    def seconds(self, when: datetime | float | str) -> float:
+        """Convert a point in time to seconds since the epoch.
+
+        ``when`` may be a ``datetime`` (a naive one is taken as UTC), a number of *Unix* epoch
+        seconds (as botocore accepts for timestamp parameters), or an ISO 8601 string.
+        """
+        if isinstance(when, str):
+            text = when.strip()
+            if text.endswith(("Z", "z")):
+                text = text[:-1] + "+00:00"
+            try:
+                when = datetime.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"not an ISO 8601 timestamp: {when!r}") from None
+        if isinstance(when, datetime):
+            if when.tzinfo is None or when.utcoffset() is None:
+                when = when.replace(tzinfo=timezone.utc)
+            return (when - self._epoch).total_seconds()
+        value = _check_seconds(when, "a timestamp")
+        return (datetime.fromtimestamp(value, timezone.utc) - self._epoch).total_seconds()
+
+    # -- scheduling ---------------------------------------------------------------------------
+
+    def schedule(
+        self,
+        at: float,
+        callback: Callable[[Any], None],
+        arg: Any = None,
+        *,
+        priority: int = 0,
+        order: int = 0,
+    ) -> None:
+        """Call ``callback(arg)`` when the clock reaches ``at`` (seconds since the epoch).
+
+        Among events due at the same time, lower ``priority`` fires first, then lower ``order``,
+        then the one scheduled first. Scheduling in the past is a ``ValueError``.
+        """
+        if at < self._now:
+            raise ValueError(f"cannot schedule an event at {at!r}, before now ({self._now!r})")
+        self._seq += 1
+        heapq.heappush(self._queue, (at, priority, order, self._seq, callback, arg))
+
+    def peek(self) -> float:
+        """The time of the next scheduled event, or ``math.inf`` if there is none."""
+        return self._queue[0][0] if self._queue else math.inf
+
+    def __len__(self) -> int:
+        """How many events are scheduled (including ones their owner will ignore)."""
+        return len(self._queue)
+
+    def step(self) -> None:
+        """Fire the next event, moving ``now`` to its time. ``IndexError`` if none is scheduled."""
+        if not self._queue:
+            raise IndexError("no event is scheduled")
+        at, _, _, _, callback, arg = heapq.heappop(self._queue)
+        self._now = at
+        callback(arg)
+
+    def run(self, until: float | datetime | None = None) -> None:
+        """Fire every event due at or before ``until``, in order, then set ``now = until``.
+
+        With ``until=None`` the queue is run until it is empty. ``until`` before ``now`` is a
+        ``ValueError``: the clock never moves backwards.
+        """
+        queue = self._queue
+        if until is None:
+            while queue:
+                self.step()
+            return
+        target = self.seconds(until) if isinstance(until, datetime) else until
+        target = _check_seconds(target, "until")
+        if target < self._now:
+            raise ValueError(
+                f"cannot run the clock back to {target!r}: it is already at {self._now!r}"
+            )
+        pop = heapq.heappop
+        while queue and queue[0][0] <= target:
+            at, _, _, _, callback, arg = pop(queue)
+            self._now = at
+            callback(arg)
+        self._now = target
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds``, firing every event due on the way."""
+        seconds = _check_seconds(seconds, "seconds")
+        if seconds < 0:
+            raise ValueError(f"cannot advance by a negative amount ({seconds!r} seconds)")
+        self.run(self._now + seconds)
