@@ -1,0 +1,239 @@
+"""The ``warmpool`` command: ``warmpool demo`` runs the seed document's walk-through."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import __version__
+from .config import JobPlan
+from .emulator import WarmPoolEmulator
+from .errors import WarmPoolError
+from .events import (
+    Event,
+    JobCreated,
+    JobReleased,
+    KeepAliveUpdated,
+    PoolKept,
+    PoolReused,
+    PoolTerminated,
+    QuotaRefused,
+    StopRequested,
+    TrainingStarted,
+)
+from .quota import Quota
+
+__all__ = ["demo", "main"]
+
+ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
+INSTANCE_TYPE = "ml.g5.xlarge"
+SECONDS_PER_EPOCH = 900
+
+
+def seed_request(name: str, epochs: int, keep_alive: int) -> dict[str, Any]:
+    """A ``CreateTrainingJob`` request like the seed's TensorFlow estimators produce."""
+    return {
+        "TrainingJobName": name,
+        "RoleArn": ROLE,
+        "AlgorithmSpecification": {
+            "TrainingImage": "763104351884.dkr.ecr.us-east-1.amazonaws.com/"
+            "tensorflow-training:2.16-gpu-py310",
+            "TrainingInputMode": "File",
+        },
+        "HyperParameters": {
+            "batch-size": "512",
+            "epochs": str(epochs),
+            "learning-rate": "0.001",
+            "beta_1": "0.9",
+            "beta_2": "0.999",
+        },
+        "InputDataConfig": [
+            {
+                "ChannelName": "training",
+                "DataSource": {
+                    "S3DataSource": {
+                        "S3DataType": "S3Prefix",
+                        "S3Uri": "s3://my_bucket/my_training_data/",
+                    }
+                },
+            }
+        ],
+        "OutputDataConfig": {"S3OutputPath": "s3://my_bucket/output"},
+        "ResourceConfig": {
+            "InstanceType": INSTANCE_TYPE,
+            "InstanceCount": 1,
+            "VolumeSizeInGB": 250,
+            "KeepAlivePeriodInSeconds": keep_alive,
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
+    }
+
+
+def epochs_workload(request: Mapping[str, Any]) -> JobPlan:
+    """Each epoch trains for 15 minutes of virtual time."""
+    epochs = int(request.get("HyperParameters", {}).get("epochs", "1"))
+    return JobPlan(training_seconds=epochs * SECONDS_PER_EPOCH)
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"+{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def _describe_event(event: Event) -> str:
+    if isinstance(event, JobCreated):
+        how = "takes over warm pool" if event.cluster is not None else "cold start"
+        return f"CreateTrainingJob ({how})"
+    if isinstance(event, TrainingStarted):
+        how = "warm" if event.warm else "new cluster launched"
+        return f"training starts on cluster {event.cluster} ({how})"
+    if isinstance(event, JobReleased):
+        return f"training ends: {event.status}"
+    if isinstance(event, PoolKept):
+        return f"warm pool Available until {_clock(event.expires_at)}"
+    if isinstance(event, PoolReused):
+        return f"warm pool Reused by {event.by_job}"
+    if isinstance(event, PoolTerminated):
+        return f"warm pool Terminated ({event.reason}, {event.billable_seconds} s billable)"
+    if isinstance(event, KeepAliveUpdated):
+        return f"UpdateTrainingJob: keep-alive {event.keep_alive_seconds} s"
+    if isinstance(event, StopRequested):
+        return "StopTrainingJob"
+    if isinstance(event, QuotaRefused):
+        return f"{event.quota} quota refused {event.requested} x {event.instance_type}"
+    return type(event).__name__
+
+
+def _table(emu: WarmPoolEmulator, names: Sequence[str]) -> str:
+    header = ("Job", "Status", "Warm pool status", "Time left", "Billable seconds", "Reused by")
+    rows = [header]
+    for name in names:
+        job = emu.describe_training_job(TrainingJobName=name)
+        pool = job.get("WarmPoolStatus", {})
+        view = emu.warm_pool(name)
+        left = view.time_left if view is not None else None
+        rows.append(
+            (
+                name,
+                job["TrainingJobStatus"],
+                pool.get("Status", "-"),
+                "-" if left is None else _clock(left)[1:],
+                str(pool.get("ResourceRetainedBillableTimeInSeconds", "-")),
+                pool.get("ReusedByJob", "-"),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def demo(out: Any = None, *, keep_alive: int = 1800, gap: int = 1000) -> WarmPoolEmulator:
+    """Run the seed's walk-through and print a timeline and the console's table to ``out``."""
+    out = sys.stdout if out is None else out
+    emu = WarmPoolEmulator(quotas={INSTANCE_TYPE: Quota(warm_pool=1)}, workload=epochs_workload)
+    names = ("my-training-job-1", "my-training-job-2")
+
+    def say(text: str = "") -> None:
+        print(text, file=out)
+
+    say(f"warmpool {__version__}: the seed document's walk-through on a virtual clock")
+    say(
+        f"(warm pool quota for {INSTANCE_TYPE}: 1 instance; cold start "
+        f"{emu.timing.cold_start_seconds:g} s, warm start {emu.timing.warm_start_seconds:g} s, "
+        f"{SECONDS_PER_EPOCH} s per epoch)"
+    )
+    say()
+    shown = 0
+
+    def timeline() -> None:
+        nonlocal shown
+        for event in list(emu.events)[shown:]:
+            say(f"{_clock(event.time)}  {event.job:<18} {_describe_event(event)}")
+        shown = len(emu.events)
+
+    timing = emu.timing
+    emu.create_training_job(**seed_request(names[0], epochs=1, keep_alive=keep_alive))
+    emu.advance(timing.cold_start_seconds + SECONDS_PER_EPOCH)  # job 1 trains one epoch
+    emu.advance(gap)
+    emu.create_training_job(**seed_request(names[1], epochs=2, keep_alive=keep_alive))
+    warm = (
+        emu.warm_pool(names[1]) is not None
+        and emu.describe_training_job(TrainingJobName=names[0])
+        .get("WarmPoolStatus", {})
+        .get("Status")
+        == "Reused"
+    )
+    start = timing.warm_start_seconds if warm else timing.cold_start_seconds
+    emu.advance(start + 2 * SECONDS_PER_EPOCH)  # job 2 trains two epochs
+    emu.advance(min(600, keep_alive // 2))
+    timeline()
+    say()
+    say(f"At {_clock(emu.now)}, as the console shows it:")
+    say(_table(emu, names))
+    view = emu.warm_pool(names[1])
+    if view is not None and view.status == "Available":
+        say()
+        maximum = emu.limits.max_keep_alive_seconds
+        emu.update_training_job(
+            TrainingJobName=names[1], ResourceConfig={"KeepAlivePeriodInSeconds": maximum}
+        )
+        emu.advance(300)
+        emu.update_training_job(
+            TrainingJobName=names[1], ResourceConfig={"KeepAlivePeriodInSeconds": 0}
+        )
+        timeline()
+        say()
+        say(f"At {_clock(emu.now)}, after terminating the warm pool:")
+        say(_table(emu, names))
+    totals = emu.billing.total()
+    say()
+    say(
+        f"Billed: {totals.training_instance_seconds:g} training instance-seconds, "
+        f"{totals.retained_instance_seconds:g} warm pool instance-seconds."
+    )
+    return emu
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="warmpool", description="Emulate Amazon SageMaker Managed Warm Pools."
+    )
+    parser.add_argument("--version", action="version", version=f"warmpool {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo_parser = commands.add_parser(
+        "demo", help="run the seed document's walk-through and print its timeline"
+    )
+    demo_parser.add_argument(
+        "--keep-alive",
+        type=int,
+        default=1800,
+        metavar="SECONDS",
+        help="KeepAlivePeriodInSeconds of both jobs (default 1800)",
+    )
+    demo_parser.add_argument(
+        "--gap",
+        type=int,
+        default=1000,
+        metavar="SECONDS",
+        help="seconds between job 1 ending and job 2 being created (default 1000)",
+    )
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        if args.gap < 0:
+            parser.error("--gap must be >= 0 seconds")
+        try:
+            demo(keep_alive=args.keep_alive, gap=args.gap)
+        except WarmPoolError as error:
+            print(f"warmpool demo: {error}", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
