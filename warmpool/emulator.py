@@ -84,6 +84,9 @@ _ECHOED: Final = frozenset(
     set(_MODEL["shapes"]["CreateTrainingJobRequest"]["members"])
     & set(_MODEL["shapes"]["DescribeTrainingJobResponse"]["members"])
 ) - {"TrainingJobName"}
+_SHARED_ECHO: Final = _ECHOED - {"HyperParameters"}
+_INTERN_LIMIT: Final = 4096
+_dumps: Final = json.JSONEncoder(separators=(",", ":")).encode
 _BOOLEAN_DEFAULTS: Final = (
     "EnableNetworkIsolation",
     "EnableInterContainerTrafficEncryption",
@@ -124,7 +127,8 @@ class _Job:
 
     name: str
     seq: int
-    config: str  # JSON of the echoed request members (shared between equal configurations)
+    config: str  # JSON of the echoed request members but HyperParameters (shared when equal)
+    hyperparameters: str | None  # JSON of HyperParameters, which usually differ per job
     key: IdentityKey
     groups: tuple[tuple[str, int], ...]  # (instance type, count) pairs, for quotas and billing
     keep_alive: int | None
@@ -248,6 +252,7 @@ class WarmPoolEmulator:
         # skipped lazily); job seq -> Available job.
         self._pools: dict[IdentityKey, deque[_Job]] = {}
         self._available: dict[int, _Job] = {}
+        # Intern tables, so equal values are stored once; cleared when they grow large.
         self._keys: dict[IdentityKey, IdentityKey] = {}
         self._configs: dict[str, str] = {}
         self._groups: dict[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = {}
@@ -381,6 +386,12 @@ class WarmPoolEmulator:
             raise ControlError(f"{control}: there is no training job named {name!r}")
         return job
 
+    @staticmethod
+    def _intern(table: dict[Any, Any], value: Any) -> Any:
+        if len(table) >= _INTERN_LIMIT:
+            table.clear()
+        return table.setdefault(value, value)
+
     # -- CreateTrainingJob --------------------------------------------------------------------
 
     def create_training_job(self, **request: Any) -> dict[str, Any]:
@@ -411,14 +422,13 @@ class WarmPoolEmulator:
                 operation=op,
             )
 
-        key = identity_key(request)
-        key = self._keys.setdefault(key, key)
+        key: IdentityKey = self._intern(self._keys, identity_key(request))
         instance_groups = resource.get("InstanceGroups")
         if instance_groups:
             groups = tuple((g["InstanceType"], g["InstanceCount"]) for g in instance_groups)
         else:
             groups = ((resource["InstanceType"], resource["InstanceCount"]),)
-        groups = self._groups.setdefault(groups, groups)
+        groups = self._intern(self._groups, groups)
         donor = None
         if not instance_groups and not request.get("EnableManagedSpotTraining"):
             donor = self._find_pool(key)
@@ -436,8 +446,10 @@ class WarmPoolEmulator:
                     )
 
         stopping = request.get("StoppingCondition") or {}
-        config = json.dumps({k: v for k, v in request.items() if k in _ECHOED})
-        config = self._configs.setdefault(config, config)
+        config = self._intern(
+            self._configs, _dumps({k: v for k, v in request.items() if k in _SHARED_ECHO})
+        )
+        hyperparameters = request.get("HyperParameters")
         plan = None
         if self._workload is not None:
             plan = self._workload(request)
@@ -450,6 +462,7 @@ class WarmPoolEmulator:
             name=name,
             seq=self._seq,
             config=config,
+            hyperparameters=None if hyperparameters is None else _dumps(hyperparameters),
             key=key,
             groups=groups,
             keep_alive=keep_alive,
@@ -668,7 +681,7 @@ class WarmPoolEmulator:
             "TrainingJobName": job.name,
             "TrainingJobArn": self._arn_prefix + job.name,
         }
-        echo: dict[str, Any] = json.loads(job.config)
+        echo = _echo(job)
         body.update(echo)
         output = echo["OutputDataConfig"]["S3OutputPath"].rstrip("/")
         body["ModelArtifacts"] = {"S3ModelArtifacts": f"{output}/{job.name}/output/model.tar.gz"}
@@ -804,7 +817,7 @@ class WarmPoolEmulator:
         updates = job.updates
         if updates is None:
             updates = job.updates = {}
-        echo = json.loads(job.config)
+        echo = _echo(job)
         if "ProfilerConfig" in request:
             current = dict(updates.get("ProfilerConfig", echo.get("ProfilerConfig", {})))
             current.update(json.loads(json.dumps(request["ProfilerConfig"])))
@@ -1069,6 +1082,14 @@ class WarmPoolEmulator:
 
 
 # -- module helpers --------------------------------------------------------------------------
+
+
+def _echo(job: _Job) -> dict[str, Any]:
+    """A fresh copy of the request members that DescribeTrainingJob echoes."""
+    echo: dict[str, Any] = json.loads(job.config)
+    if job.hyperparameters is not None:
+        echo["HyperParameters"] = json.loads(job.hyperparameters)
+    return echo
 
 
 def _warm_pool_status(job: _Job) -> dict[str, Any] | None:
