@@ -148,13 +148,13 @@ class BillingLedger:
             for cluster, (job, itype, count, role, start) in self._open.items()
         ]
 
-    def open_interval(
+    def _open_interval(
         self, job: str, cluster: int, instance_type: str, count: int, role: str, start: float
     ) -> None:
         """A pool became ``Available`` (called by the emulator)."""
         self._open[cluster] = (job, instance_type, count, role, start)
 
-    def close_interval(self, cluster: int, end: float, ended: str) -> RetainedInterval:
+    def _close_interval(self, cluster: int, end: float, ended: str) -> RetainedInterval:
         """A pool left ``Available`` (called by the emulator)."""
         job, instance_type, count, role, start = self._open.pop(cluster)
         record = RetainedInterval(
@@ -171,7 +171,7 @@ class BillingLedger:
         self._retained.append(record)
         return record
 
-    def record_training(self, record: TrainingInterval) -> None:
+    def _record_training(self, record: TrainingInterval) -> None:
         """A job's training ended (called by the emulator)."""
         self._training.append(record)
 

@@ -139,6 +139,16 @@ class VirtualClock:
         """The time of the next scheduled event, or ``math.inf`` if there is none."""
         return self._queue[0][0] if self._queue else math.inf
 
+    def prune(self, is_live: Callable[[float, Callable[[Any], None], Any], bool]) -> None:
+        """Drop events from the front of the queue while ``is_live(at, callback, arg)`` says
+        they would do nothing (their owner decides), so :meth:`peek` shows a real event."""
+        queue = self._queue
+        while queue:
+            at, _, _, _, callback, arg = queue[0]
+            if is_live(at, callback, arg):
+                return
+            heapq.heappop(queue)
+
     def __len__(self) -> int:
         """How many events are scheduled (including ones their owner will ignore)."""
         return len(self._queue)

@@ -188,6 +188,7 @@ class WarmPoolEmulator:
     * ``timing``: :class:`~warmpool.Timing` (cold start 180 s, warm start 20 s, stopping 0 s);
     * ``quotas``: ``{instance_type: Quota(training=..., warm_pool=...)}``; unlisted types get
       ``Quota(training=None, warm_pool=0)``, AWS's default (no warm pools at all);
+    * ``default_quota``: the limits of instance types not listed in ``quotas``;
     * ``workload``: ``callable(request) -> JobPlan | None`` deciding each job's training time
       and outcome; without a plan a job trains until a control call, a stop or its max runtime;
     * ``clock``: a :class:`~warmpool.VirtualClock` (default epoch 2026-01-01T00:00:00Z);
@@ -204,6 +205,7 @@ class WarmPoolEmulator:
         limits: Limits = Limits.SEED,
         timing: Timing | None = None,
         quotas: Mapping[str, Quota] | None = None,
+        default_quota: Quota | None = None,
         workload: Workload | None = None,
         clock: VirtualClock | None = None,
         keep_alive_policy: Mapping[str, Any] | str | None = None,
@@ -241,7 +243,7 @@ class WarmPoolEmulator:
         self._account = account
         self._arn_prefix = f"arn:aws:sagemaker:{region}:{account}:training-job/"
         self._validator = _validator(limits.max_keep_alive_seconds)
-        self._quotas = QuotaLedger(quotas)
+        self._quotas = QuotaLedger(quotas, default=default_quota)
         self._billing = BillingLedger(clock, prices)
         self._events = EventLog(event_log_maxlen)
         self._jobs: dict[str, _Job] = {}
@@ -336,15 +338,37 @@ class WarmPoolEmulator:
         # Deliver subscriptions at each instant once every event due then has fired.
         while clock.peek() <= target:
             clock.run(clock.peek())
-            events.flush()
+            events._flush()
         clock.run(target)
-        events.flush()
+        events._flush()
+
+    def next_event_time(self) -> float | None:
+        """When the emulator will next change by itself (a training start, a release or a warm
+        pool expiry), in seconds since the epoch; ``None`` if nothing is scheduled.
+
+        Unlike ``clock.peek()``, this skips scheduled events that would no longer do anything
+        (the expiry of a pool that was reused, the max runtime of a job that was stopped ...).
+        """
+        self._clock.prune(self._is_live)
+        at = self._clock.peek()
+        return None if at == math.inf else at
+
+    def _is_live(self, at: float, callback: Callable[[Any], None], job: Any) -> bool:
+        if not isinstance(job, _Job):
+            return True  # not ours (a shared clock)
+        if callback == self._on_start:
+            return job.state == _STARTING
+        if callback == self._on_expiry:
+            return job.pool == _AVAILABLE and job.expires_at == at
+        if callback == self._on_stop_done:
+            return job.state == _STOPPING
+        return job.state == _TRAINING  # the plan's end or the max runtime
 
     def _settle(self) -> None:
         clock = self._clock
         if clock.peek() <= clock.now:
             clock.run(clock.now)
-        self._events.flush()
+        self._events._flush()
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -380,7 +404,7 @@ class WarmPoolEmulator:
 
     def _control_job(self, control: str, name: object) -> _Job:
         if not isinstance(name, str):
-            raise TypeError(f"{control}: the job name must be a str, not {name!r}")
+            raise ControlError(f"{control}: the job name must be a str, not {name!r}")
         job = self._jobs.get(name)
         if job is None:
             raise ControlError(f"{control}: there is no training job named {name!r}")
@@ -437,10 +461,10 @@ class WarmPoolEmulator:
                 refusal = self._quotas.training_refusal(instance_type, count)
                 if refusal is not None:
                     limit, used = refusal
-                    self._events.emit(
+                    self._events._emit(
                         QuotaRefused(now, name, "training", instance_type, limit, used, count)
                     )
-                    self._events.flush()
+                    self._events._flush()
                     raise ResourceLimitExceeded(
                         training_limit_message(instance_type, limit, used, count), operation=op
                     )
@@ -479,19 +503,19 @@ class WarmPoolEmulator:
             instance_type, count = groups[0]
             self._leave_available(donor, "reuse", "Reused")
             donor.reused_by = name
-            self._quotas.reuse(instance_type, count)
+            self._quotas._reuse(instance_type, count)
             job.cluster = cluster
             job.warm = True
             job.pool = _IN_USE
-            self._events.emit(JobCreated(now, name, cluster.id))
-            self._events.emit(PoolReused(now, donor.name, cluster.id, name))
+            self._events._emit(JobCreated(now, name, cluster.id))
+            self._events._emit(PoolReused(now, donor.name, cluster.id, name))
             start_at = now + self._timing.warm_start_seconds
         else:
             for instance_type, count in groups:
-                self._quotas.start_training(instance_type, count)
+                self._quotas._start_training(instance_type, count)
             if keep_alive:
                 job.pool = _IN_USE
-            self._events.emit(JobCreated(now, name, None))
+            self._events._emit(JobCreated(now, name, None))
             start_at = now + self._timing.cold_start_seconds
         self._clock.schedule(start_at, self._on_start, job, priority=START, order=job.seq)
         self._settle()
@@ -531,7 +555,7 @@ class WarmPoolEmulator:
             self._clock.schedule(
                 now + job.max_runtime, self._on_max_runtime, job, priority=RELEASE, order=job.seq
             )
-        self._events.emit(TrainingStarted(now, job.name, job.cluster.id, job.warm))
+        self._events._emit(TrainingStarted(now, job.name, job.cluster.id, job.warm))
 
     def _on_plan_end(self, job: _Job) -> None:
         if job.state != _TRAINING:
@@ -571,7 +595,7 @@ class WarmPoolEmulator:
         job.last_modified = now
         quotas = self._quotas
         for instance_type, count in job.groups:
-            quotas.end_training(instance_type, count)
+            quotas._end_training(instance_type, count)
         if failure_class is not None:
             job.failure_reason = f"{failure_class}: {message or 'The training job failed.'}"
         cluster = job.cluster
@@ -580,7 +604,7 @@ class WarmPoolEmulator:
             seconds = max(1, billable_seconds(now - job.started_at))
             role = job.key.role_arn
             for instance_type, count in job.groups:
-                self._billing.record_training(
+                self._billing._record_training(
                     TrainingInterval(
                         job.name,
                         cluster_id,
@@ -592,7 +616,7 @@ class WarmPoolEmulator:
                         seconds,
                     )
                 )
-        self._events.emit(JobReleased(now, job.name, _STATUS[job.state], job.state, cluster_id))
+        self._events._emit(JobReleased(now, job.name, _STATUS[job.state], job.state, cluster_id))
         if job.pool is None:
             return
         instance_type, count = job.groups[0]
@@ -608,7 +632,7 @@ class WarmPoolEmulator:
             reason = "LifetimeCap"
         elif not quotas.can_retain(instance_type, count):
             reason = "WarmPoolQuota"
-            self._events.emit(
+            self._events._emit(
                 QuotaRefused(
                     now,
                     job.name,
@@ -624,24 +648,29 @@ class WarmPoolEmulator:
             job.retained_billable = 0
             job.pool_ended_at = now
             job.pool_reason = reason
-            self._events.emit(PoolTerminated(now, job.name, cluster_id, reason, 0))
+            self._events._emit(PoolTerminated(now, job.name, cluster_id, reason, 0))
             return
         assert cluster is not None and job.keep_alive is not None
         job.pool = _POOL(job.pool, "keep")
         job.available_at = now
         expires = min(now + job.keep_alive, cluster.launched_at + cap)
         job.expires_at = expires
-        quotas.retain(instance_type, count)
-        self._billing.open_interval(
+        quotas._retain(instance_type, count)
+        self._billing._open_interval(
             job.name, cluster.id, instance_type, count, job.key.role_arn, now
         )
         self._available[job.seq] = job
         queue = self._pools.get(job.key)
         if queue is None:
             queue = self._pools[job.key] = deque()
-        queue.append(job)
+        # Keep the queue in (release, creation) order: releases made by control calls at one
+        # instant can arrive in any order, and reuse takes the earliest-created among them.
+        index = len(queue)
+        while index and queue[index - 1].available_at == now and queue[index - 1].seq > job.seq:
+            index -= 1
+        queue.insert(index, job)
         self._clock.schedule(expires, self._on_expiry, job, priority=EXPIRY, order=job.seq)
-        self._events.emit(PoolKept(now, job.name, cluster.id, expires))
+        self._events._emit(PoolKept(now, job.name, cluster.id, expires))
 
     def _leave_available(self, job: _Job, trigger: str, reason: str) -> None:
         """Common part of ``Available -> Reused | Terminated``."""
@@ -651,7 +680,7 @@ class WarmPoolEmulator:
         job.pool_reason = reason
         job.last_modified = now
         assert job.cluster is not None
-        job.retained_billable = self._billing.close_interval(
+        job.retained_billable = self._billing._close_interval(
             job.cluster.id, now, reason
         ).billable_seconds
         del self._available[job.seq]
@@ -659,9 +688,9 @@ class WarmPoolEmulator:
     def _terminate_available(self, job: _Job, reason: str) -> None:
         self._leave_available(job, "terminate", reason)
         instance_type, count = job.groups[0]
-        self._quotas.release(instance_type, count)
+        self._quotas._release(instance_type, count)
         assert job.cluster is not None and job.retained_billable is not None
-        self._events.emit(
+        self._events._emit(
             PoolTerminated(self._clock.now, job.name, job.cluster.id, reason, job.retained_billable)
         )
 
@@ -803,7 +832,7 @@ class WarmPoolEmulator:
                 job.available_at + keep_alive,
                 job.cluster.launched_at + self._limits.max_pool_lifetime_seconds,
             )
-            self._events.emit(KeepAliveUpdated(now, job.name, keep_alive, max(expires, now)))
+            self._events._emit(KeepAliveUpdated(now, job.name, keep_alive, max(expires, now)))
             if expires <= now:
                 self._terminate_available(job, "Released")
             else:
@@ -852,7 +881,7 @@ class WarmPoolEmulator:
         job.state = _JOB(job.state, "stop")
         job.stop_requested_at = now
         job.last_modified = now
-        self._events.emit(StopRequested(now, job.name))
+        self._events._emit(StopRequested(now, job.name))
         self._clock.schedule(
             now + self._timing.stopping_seconds,
             self._on_stop_done,
@@ -885,7 +914,7 @@ class WarmPoolEmulator:
                 operation=op,
             )
         del self._jobs[name]
-        self._events.emit(JobDeleted(self._clock.now, name))
+        self._events._emit(JobDeleted(self._clock.now, name))
         self._settle()
         return self._response({})
 

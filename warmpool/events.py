@@ -185,12 +185,12 @@ class EventLog:
 
     # -- used by the emulator -----------------------------------------------------------------
 
-    def emit(self, event: Event) -> None:
+    def _emit(self, event: Event) -> None:
         self._events.append(event)
         if self._subscribers:
             self._pending.append(event)
 
-    def flush(self) -> None:
+    def _flush(self) -> None:
         """Deliver pending events to subscribers, oldest first (re-entrant)."""
         pending = self._pending
         while pending:

@@ -179,19 +179,19 @@ class QuotaLedger:
         use = self._use.get(instance_type)
         return (use[1] if use else 0) + count <= limit
 
-    def start_training(self, instance_type: str, count: int) -> None:
+    def _start_training(self, instance_type: str, count: int) -> None:
         self._counts(instance_type)[0] += count
 
-    def end_training(self, instance_type: str, count: int) -> None:
+    def _end_training(self, instance_type: str, count: int) -> None:
         self._counts(instance_type)[0] -= count
 
-    def retain(self, instance_type: str, count: int) -> None:
+    def _retain(self, instance_type: str, count: int) -> None:
         self._counts(instance_type)[1] += count
 
-    def release(self, instance_type: str, count: int) -> None:
+    def _release(self, instance_type: str, count: int) -> None:
         self._counts(instance_type)[1] -= count
 
-    def reuse(self, instance_type: str, count: int) -> None:
+    def _reuse(self, instance_type: str, count: int) -> None:
         """A retained cluster is taken over by a new job: retained -> in training."""
         use = self._counts(instance_type)
         use[1] -= count
