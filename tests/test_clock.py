@@ -1,0 +1,509 @@
+"""The virtual clock: event ordering, advancing, timestamps and durations (SPEC §4, D5, D6).
+
+Ordering is checked through real emulator scenarios whose outcome depends on it, and with
+Hypothesis on a bare :class:`~warmpool.VirtualClock`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.factories import OTHER_ROLE, emulator, request
+from warmpool import JobPlan, Timing, VirtualClock, WarmPoolEmulator
+from warmpool.events import JobReleased, PoolTerminated, TrainingStarted
+
+COLD = 180
+WARM = 20
+TRAIN = 600
+# loose message patterns: the error must say what is wrong, whatever its exact wording
+BAD_ADVANCE = r"(?i)advance|negative|finite|nan|inf"
+BACKWARDS = r"(?i)back|before|already|past"
+
+
+def describe(emu: WarmPoolEmulator, name: str) -> dict[str, Any]:
+    return emu.describe_training_job(TrainingJobName=name)
+
+
+def pool_status(emu: WarmPoolEmulator, name: str) -> dict[str, Any] | None:
+    status: dict[str, Any] | None = describe(emu, name).get("WarmPoolStatus")
+    return status
+
+
+def plans_by_name(plans: Mapping[str, JobPlan | None], default: JobPlan | None = None) -> Any:
+    """A workload hook giving each job name its own plan."""
+
+    def hook(req: Mapping[str, Any]) -> JobPlan | None:
+        return plans.get(req["TrainingJobName"], default)
+
+    return hook
+
+
+def seconds(training: float) -> JobPlan:
+    return JobPlan(training_seconds=training)
+
+
+def event_index(emu: WarmPoolEmulator, kind: type[Any], job: str) -> int:
+    """Position in the event log of the one event of ``kind`` about ``job``."""
+    (index,) = [i for i, e in enumerate(emu.events) if isinstance(e, kind) and e.job == job]
+    return index
+
+
+def datetimes(value: Any) -> Iterator[datetime]:
+    """Every ``datetime`` inside a response (nested dicts and lists)."""
+    if isinstance(value, datetime):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from datetimes(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from datetimes(item)
+
+
+# -- ordering of events due at the same instant (emulator scenarios) --------------------------
+
+
+@pytest.mark.parametrize(("b_training", "b_kept"), [(700, True), (699, False)])
+def test_release_at_t_sees_quota_freed_by_expiry_at_t(b_training: int, b_kept: bool) -> None:
+    """SPEC §4 / D5: expiries fire before releases at the same instant, so a release at t sees
+    the warm pool quota freed by a pool expiring at t."""
+    emu = emulator(
+        warm_pool=1, workload=plans_by_name({"a": seconds(600), "b": seconds(b_training)})
+    )
+    emu.create_training_job(**request("a", keep_alive=100))  # released 780, expires 880
+    emu.create_training_job(**request("b", role=OTHER_ROLE))  # released 180 + b_training
+    emu.advance(2000)
+    assert pool_status(emu, "a") == {
+        "Status": "Terminated",
+        "ResourceRetainedBillableTimeInSeconds": 100,
+    }
+    if b_kept:  # released at 880, the instant "a" expired: the quota slot is free again
+        assert pool_status(emu, "b") == {"Status": "Available"}
+        assert event_index(emu, PoolTerminated, "a") < event_index(emu, JobReleased, "b")
+    else:  # released at 879 while "a" still held the only quota slot
+        assert pool_status(emu, "b") == {
+            "Status": "Terminated",
+            "ResourceRetainedBillableTimeInSeconds": 0,
+        }
+
+
+def test_release_fires_before_training_start_at_same_instant() -> None:
+    """SPEC §4 / D5: releases fire before training starts due at the same instant, even when
+    the starting job was created first."""
+    emu = emulator(
+        workload=plans_by_name({"pool": seconds(10), "a": seconds(100), "b": seconds(160)})
+    )
+    emu.create_training_job(**request("pool"))  # released 190
+    emu.advance(200)
+    emu.create_training_job(**request("a", role=OTHER_ROLE))  # cold: starts 380
+    emu.create_training_job(**request("b"))  # warm: starts 220, released 380
+    emu.advance(200)
+    released_b = event_index(emu, JobReleased, "b")
+    started_a = event_index(emu, TrainingStarted, "a")
+    assert emu.events[released_b].time == emu.events[started_a].time == 380
+    assert released_b < started_a
+
+
+def test_same_kind_fires_in_job_creation_order() -> None:
+    """SPEC §4 / D5: within one kind, events due at the same instant fire in job creation order
+    (not in the order they were scheduled): the first-created job gets the last quota slot."""
+    emu = emulator(
+        warm_pool=1,
+        workload=plans_by_name({"pool": seconds(10), "a": seconds(400), "b": seconds(460)}),
+    )
+    emu.create_training_job(**request("pool"))  # released 190, retained 1
+    emu.advance(200)
+    emu.create_training_job(**request("a", role=OTHER_ROLE))  # cold: 380..780
+    emu.advance(100)
+    emu.create_training_job(**request("b"))  # takes "pool" (retained 0); warm: 320..780
+    emu.advance(500)
+    assert emu.now == 800
+    assert describe(emu, "a")["TrainingEndTime"] == describe(emu, "b")["TrainingEndTime"]
+    # b's release was scheduled first (at 320) but a was created first: a is released first
+    assert event_index(emu, JobReleased, "a") < event_index(emu, JobReleased, "b")
+    assert pool_status(emu, "a") == {"Status": "Available"}
+    assert pool_status(emu, "b") == {
+        "Status": "Terminated",
+        "ResourceRetainedBillableTimeInSeconds": 0,
+    }
+
+
+@pytest.mark.parametrize(("at", "reused"), [(2580, False), (2579.5, True)])
+def test_create_at_exact_expiry_instant_does_not_reuse(at: float, reused: bool) -> None:
+    """SPEC §4 / D5: an API call at t sees every event due at t, so a keep-alive ending at
+    exactly t is gone for a job created at t."""
+    emu = emulator()
+    emu.create_training_job(**request("a", keep_alive=1800))  # released 780, expires 2580
+    emu.run_until(at)
+    emu.create_training_job(**request("b"))
+    status = pool_status(emu, "a")
+    assert status is not None
+    if reused:
+        assert status == {
+            "Status": "Reused",
+            "ResourceRetainedBillableTimeInSeconds": 1800,  # ceil(1799.5)
+            "ReusedByJob": "b",
+        }
+    else:
+        assert status == {"Status": "Terminated", "ResourceRetainedBillableTimeInSeconds": 1800}
+        view = emu.warm_pool("a")
+        assert view is not None
+        assert view.reason == "Expired"
+    emu.advance(COLD)
+    (start,) = [e for e in emu.events.of_type(TrainingStarted) if e.job == "b"]
+    assert start.warm is reused
+
+
+def test_two_creates_at_one_instant_cannot_share_pool() -> None:
+    """SPEC §6 / D4: two jobs created at the same instant never take the same pool."""
+    emu = emulator()
+    emu.create_training_job(**request("a"))
+    emu.advance(COLD + TRAIN)
+    emu.create_training_job(**request("b"))
+    emu.create_training_job(**request("c"))
+    assert pool_status(emu, "a") == {
+        "Status": "Reused",
+        "ResourceRetainedBillableTimeInSeconds": 0,
+        "ReusedByJob": "b",
+    }
+    emu.advance(COLD)
+    warm = {e.job: e.warm for e in emu.events.of_type(TrainingStarted)}
+    assert warm == {"a": False, "b": True, "c": False}
+
+
+# -- advance / run_until -----------------------------------------------------------------------
+
+
+def test_advance_fires_events_due_at_or_before_target() -> None:
+    """SPEC §4: advance(dt) fires every event due at or before now + dt before it returns."""
+    emu = emulator()
+    emu.create_training_job(**request("a"))
+    emu.advance(COLD - 1)
+    assert describe(emu, "a")["SecondaryStatus"] == "Starting"
+    emu.advance(1)  # the start is due exactly at the target
+    assert describe(emu, "a")["SecondaryStatus"] == "Training"
+    emu.advance(TRAIN + 1800)  # release (780) and expiry (2580) both due within one advance
+    assert emu.now == COLD + TRAIN + 1800
+    assert pool_status(emu, "a") == {
+        "Status": "Terminated",
+        "ResourceRetainedBillableTimeInSeconds": 1800,
+    }
+
+
+def test_advance_zero_fires_events_due_now() -> None:
+    """SPEC §4: advance(0) is allowed and changes nothing that is not due."""
+    emu = emulator()
+    emu.create_training_job(**request("a"))
+    emu.advance(0)
+    assert emu.now == 0
+    assert describe(emu, "a")["SecondaryStatus"] == "Starting"
+
+
+@pytest.mark.parametrize("amount", [-1, -0.001, math.nan, math.inf, -math.inf], ids=repr)
+def test_negative_nan_or_infinite_advance_refused(amount: float) -> None:
+    """SPEC §4 / D5: the clock never moves backwards; advancing by a negative (or non-finite)
+    amount is a ValueError and changes nothing."""
+    emu = emulator()
+    emu.create_training_job(**request("a"))
+    emu.advance(10)
+    with pytest.raises(ValueError, match=BAD_ADVANCE):
+        emu.advance(amount)
+    assert emu.now == 10
+    assert describe(emu, "a")["SecondaryStatus"] == "Starting"
+
+
+@pytest.mark.parametrize("amount", [True, False, "10", None], ids=repr)
+def test_non_number_advance_refused(amount: Any) -> None:
+    """SPEC §4: advance takes int or float seconds; bool, str and None are refused."""
+    emu = emulator()
+    with pytest.raises((TypeError, ValueError)):
+        emu.advance(amount)
+    assert emu.now == 0
+
+
+def test_run_until_backwards_refused() -> None:
+    """SPEC §4: run_until a time before now is a ValueError (as a number or a datetime)."""
+    emu = emulator()
+    emu.advance(100)
+    with pytest.raises(ValueError, match=BACKWARDS):
+        emu.run_until(99.5)
+    with pytest.raises(ValueError, match=BACKWARDS):
+        emu.run_until(emu.clock.epoch + timedelta(seconds=50))
+    assert emu.now == 100
+    emu.run_until(100)  # staying put is allowed
+    assert emu.now == 100
+
+
+def test_run_until_accepts_datetime() -> None:
+    """SPEC §10: run_until(t) takes seconds since the epoch or a datetime."""
+    emu = emulator()
+    emu.create_training_job(**request("a"))
+    emu.run_until(emu.clock.epoch + timedelta(seconds=COLD))
+    assert emu.now == COLD
+    assert describe(emu, "a")["SecondaryStatus"] == "Training"
+
+
+def test_int_and_float_seconds_accepted() -> None:
+    """SPEC §4 / D5: int and float seconds are both accepted."""
+    emu = emulator(timing=Timing(cold_start_seconds=0.25), training_seconds=1.5)
+    emu.create_training_job(**request("a"))
+    emu.advance(0.125)
+    emu.advance(0.125)
+    assert emu.now == 0.25
+    body = describe(emu, "a")
+    assert body["SecondaryStatus"] == "Training"
+    assert body["TrainingStartTime"] == emu.clock.epoch + timedelta(milliseconds=250)
+    emu.advance(1)
+    emu.run_until(1.75)
+    assert describe(emu, "a")["TrainingEndTime"] == emu.clock.epoch + timedelta(seconds=1.75)
+
+
+def test_api_call_fires_events_due_now_before_returning() -> None:
+    """SPEC §4: a call runs, then every event now due fires before it returns
+    (stopping_seconds=0: Stopped when stop_training_job returns)."""
+    emu = emulator(training_seconds=None)
+    emu.create_training_job(**request("a"))
+    emu.advance(COLD + 5)
+    emu.stop_training_job(TrainingJobName="a")
+    body = describe(emu, "a")
+    assert (body["TrainingJobStatus"], body["SecondaryStatus"]) == ("Stopped", "Stopped")
+    assert body["TrainingEndTime"] == emu.clock.epoch + timedelta(seconds=COLD + 5)
+    assert body["WarmPoolStatus"] == {"Status": "Available"}
+
+
+def test_zero_second_warm_start_trains_when_create_returns() -> None:
+    """SPEC §4: events due at the call's instant fire before it returns (warm start 0 s)."""
+    emu = emulator(timing=Timing(warm_start_seconds=0))
+    emu.create_training_job(**request("a"))
+    emu.advance(COLD + TRAIN)
+    emu.create_training_job(**request("b"))
+    assert describe(emu, "b")["SecondaryStatus"] == "Training"
+
+
+def test_stopping_seconds_keep_job_stopping_until_due() -> None:
+    """SPEC §5.4 / D9: Stopping lasts stopping_seconds, then Stopped at exactly that time."""
+    emu = emulator(training_seconds=None, timing=Timing(stopping_seconds=30))
+    emu.create_training_job(**request("a"))
+    emu.advance(COLD + 5)
+    emu.stop_training_job(TrainingJobName="a")
+    assert describe(emu, "a")["TrainingJobStatus"] == "Stopping"
+    emu.advance(29.5)
+    assert describe(emu, "a")["TrainingJobStatus"] == "Stopping"
+    emu.advance(0.5)
+    body = describe(emu, "a")
+    assert body["TrainingJobStatus"] == "Stopped"
+    assert body["TrainingEndTime"] == emu.clock.epoch + timedelta(seconds=COLD + 35)
+
+
+# -- timestamps --------------------------------------------------------------------------------
+
+
+def test_timestamps_are_aware_utc_datetimes_at_epoch_plus_now() -> None:
+    """SPEC §4 / D5: response timestamps are timezone-aware UTC datetimes = epoch + now."""
+    emu = emulator()
+    epoch = emu.clock.epoch
+    assert epoch == datetime(2026, 1, 1, tzinfo=timezone.utc)
+    emu.advance(5)
+    emu.create_training_job(**request("a"))
+    emu.advance(COLD + TRAIN)
+    body = describe(emu, "a")
+    assert body["CreationTime"] == epoch + timedelta(seconds=5)
+    assert body["TrainingStartTime"] == epoch + timedelta(seconds=5 + COLD)
+    assert body["TrainingEndTime"] == epoch + timedelta(seconds=5 + COLD + TRAIN)
+    assert body["LastModifiedTime"] == body["TrainingEndTime"]
+    (summary,) = emu.list_training_jobs()["TrainingJobSummaries"]
+    found = [*datetimes(body), *datetimes(summary)]
+    assert len(found) >= 8
+    for value in found:
+        assert value.tzinfo is not None
+        assert value.utcoffset() == timedelta(0)
+        assert epoch <= value <= epoch + timedelta(seconds=emu.now)
+
+
+def test_custom_epoch() -> None:
+    """SPEC §4 / D5: the epoch is configurable (any aware datetime; responses are in UTC)."""
+    epoch = datetime(2030, 5, 6, 9, 8, 7, tzinfo=timezone(timedelta(hours=2)))
+    emu = emulator(clock=VirtualClock(epoch))
+    assert emu.clock.epoch == epoch
+    assert emu.clock.epoch.utcoffset() == timedelta(0)
+    emu.advance(60)
+    emu.create_training_job(**request("a"))
+    created = describe(emu, "a")["CreationTime"]
+    assert created == datetime(2030, 5, 6, 7, 9, 7, tzinfo=timezone.utc)
+    assert created.utcoffset() == timedelta(0)
+
+
+def test_naive_epoch_refused() -> None:
+    """SPEC §4: the epoch is a timezone-aware datetime."""
+    with pytest.raises(ValueError, match=r"(?i)aware|tz|time ?zone"):
+        VirtualClock(datetime(2026, 1, 1))
+
+
+# -- durations ---------------------------------------------------------------------------------
+
+
+def test_durations_rounded_up_to_whole_seconds() -> None:
+    """SPEC §4 / §5.5 / §6: durations are ceil(end - start)."""
+    emu = emulator(training_seconds=600.2)
+    emu.create_training_job(**request("a"))
+    emu.advance(COLD + 600.2)
+    body = describe(emu, "a")
+    assert body["TrainingTimeInSeconds"] == 601
+    assert body["BillableTimeInSeconds"] == 601
+    emu.advance(100.25)
+    emu.create_training_job(**request("b"))
+    status = pool_status(emu, "a")
+    assert status is not None
+    assert status["ResourceRetainedBillableTimeInSeconds"] == 101
+
+
+def test_durations_rounded_to_microseconds_before_ceil() -> None:
+    """D6: the difference is rounded to microseconds first, so float noise never adds a
+    second."""
+    emu = emulator(timing=Timing(cold_start_seconds=1.2), training_seconds=1)
+    emu.create_training_job(**request("a"))
+    emu.advance(10)
+    release = 1.2 + 1
+    assert release - 1.2 > 1  # the float noise this test is about
+    assert describe(emu, "a")["TrainingTimeInSeconds"] == 1
+    emu.run_until(32.2)
+    assert emu.now - release > 30
+    emu.create_training_job(**request("b"))
+    status = pool_status(emu, "a")
+    assert status is not None
+    assert status["ResourceRetainedBillableTimeInSeconds"] == 30
+    (interval,) = emu.billing.retained
+    assert interval.billable_seconds == 30
+
+
+def test_zero_second_training_reports_one_second() -> None:
+    """D6: TrainingTimeInSeconds and BillableTimeInSeconds are at least 1 (botocore min 1)."""
+    emu = emulator(training_seconds=0)
+    emu.create_training_job(**request("a"))
+    emu.advance(COLD)
+    body = describe(emu, "a")
+    assert body["TrainingJobStatus"] == "Completed"
+    assert body["TrainingStartTime"] == body["TrainingEndTime"]
+    assert body["TrainingTimeInSeconds"] == 1
+    assert body["BillableTimeInSeconds"] == 1
+    (interval,) = emu.billing.training
+    assert interval.billable_seconds == 1
+
+
+def test_no_training_duration_without_training_start() -> None:
+    """SPEC §5.5: TrainingTimeInSeconds / BillableTimeInSeconds only if training started."""
+    emu = emulator()
+    emu.create_training_job(**request("a"))
+    emu.advance(10)
+    emu.stop_training_job(TrainingJobName="a")
+    body = describe(emu, "a")
+    assert "TrainingTimeInSeconds" not in body
+    assert "BillableTimeInSeconds" not in body
+    assert body["TrainingEndTime"] == emu.clock.epoch + timedelta(seconds=10)
+
+
+# -- the bare VirtualClock, with Hypothesis ----------------------------------------------------
+
+times = st.one_of(
+    st.integers(min_value=0, max_value=30),
+    st.floats(min_value=0, max_value=30, allow_nan=False, allow_infinity=False),
+)
+entries = st.tuples(times, st.integers(0, 2), st.integers(0, 3))
+
+
+class Oracle:
+    """Tracks what is pending on a clock and checks each firing is the least pending key."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self.pending: dict[int, tuple[float, int, int, int]] = {}
+        self.fired: list[int] = []
+        self.seen_now: list[float] = [clock.now]
+        self.inserted = 0
+
+    def schedule(self, at: float, priority: int, order: int, children: list[Any]) -> None:
+        ident = self.inserted
+        self.inserted += 1
+        self.pending[ident] = (at, priority, order, ident)
+        self.clock.schedule(at, self.fire, (ident, children), priority=priority, order=order)
+
+    def fire(self, arg: tuple[int, list[Any]]) -> None:
+        ident, children = arg
+        key = self.pending.pop(ident)
+        assert self.clock.now == key[0]
+        assert all(key < other for other in self.pending.values())
+        assert self.clock.now >= self.seen_now[-1]
+        self.seen_now.append(self.clock.now)
+        self.fired.append(ident)
+        for delay, priority, order in children:
+            self.schedule(self.clock.now + delay, priority, order, [])
+
+
+@given(
+    schedule=st.lists(entries, max_size=25),
+    steps=st.lists(times, max_size=8),
+)
+def test_clock_fires_in_time_priority_order_insertion_order(
+    schedule: list[tuple[float, int, int]], steps: list[float]
+) -> None:
+    """SPEC §4 / D5: a bare VirtualClock fires by (time, priority, order, insertion) and
+    advance fires everything due at or before now + dt; now never decreases."""
+    clock = VirtualClock()
+    oracle = Oracle(clock)
+    for at, priority, order in schedule:
+        oracle.schedule(at, priority, order, [])
+    expected = sorted(range(len(schedule)), key=lambda i: (*schedule[i], i))
+    for step in steps:
+        before = clock.now
+        clock.advance(step)
+        assert clock.now == before + step
+        assert all(key[0] > clock.now for key in oracle.pending.values())
+    clock.run()
+    assert not oracle.pending
+    assert oracle.fired == expected
+    assert oracle.seen_now == sorted(oracle.seen_now)
+
+
+@given(
+    schedule=st.lists(st.tuples(entries, st.lists(entries, max_size=3)), max_size=12),
+    steps=st.lists(times, min_size=1, max_size=8),
+)
+def test_clock_orders_events_scheduled_while_firing(
+    schedule: list[tuple[tuple[float, int, int], list[tuple[float, int, int]]]],
+    steps: list[float],
+) -> None:
+    """SPEC §4 / D5: events scheduled by callbacks (at or after now) keep the same order and
+    fire within the same advance when due."""
+    clock = VirtualClock()
+    oracle = Oracle(clock)
+    for (at, priority, order), children in schedule:
+        oracle.schedule(at, priority, order, children)
+    last = clock.now
+    for step in steps:
+        clock.advance(step)
+        assert clock.now >= last
+        last = clock.now
+        assert all(key[0] > clock.now for key in oracle.pending.values())
+    clock.run()
+    assert not oracle.pending
+    assert len(oracle.fired) == oracle.inserted
+
+
+def test_clock_refuses_scheduling_in_the_past() -> None:
+    """SPEC §4: nothing can be scheduled before now (the clock never moves backwards)."""
+    clock = VirtualClock()
+    clock.advance(10)
+    with pytest.raises(ValueError, match=BACKWARDS):
+        clock.schedule(9.999, lambda _arg: None)
+    with pytest.raises(ValueError, match=BAD_ADVANCE):
+        clock.advance(-1)
+    with pytest.raises(ValueError, match=BACKWARDS):
+        clock.run(until=5)
+    assert clock.now == 10
