@@ -1273,20 +1273,31 @@ def _encode_token(sort_by: str, sort_order: str, key: tuple[Any, ...]) -> str:
 
 
 def _decode_token(operation: str, token: object, sort_by: str, sort_order: str) -> tuple[Any, ...]:
+    def refuse(rule: str) -> ValidationException:
+        return _invalid(operation, "NextToken", token, rule)
+
     try:
         assert isinstance(token, str)
         by, order, key = json.loads(urlsafe_b64decode(token.encode()))
-        assert isinstance(key, list)
     except Exception:
-        raise _invalid(
-            operation, "NextToken", token, "Member must be a NextToken returned by ListTrainingJobs"
-        ) from None
+        raise refuse("Member must be a NextToken returned by ListTrainingJobs") from None
     if (by, order) != (sort_by, sort_order):
-        raise _invalid(
-            operation,
-            "NextToken",
-            token,
-            f"Member was issued for SortBy={by}, SortOrder={order}; repeat the "
-            "request with the same sorting",
+        raise refuse(
+            f"Member was issued for SortBy={by}, SortOrder={order}; repeat the request with "
+            "the same sorting"
         )
+    if not isinstance(key, list) or not _CURSOR_CHECKS[sort_by](key):
+        raise refuse("Member must be a NextToken returned by ListTrainingJobs")
     return tuple(key)
+
+
+def _is_seconds(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+#: What the cursor in a NextToken must look like for each SortBy (see _SORT_KEYS).
+_CURSOR_CHECKS: Final[dict[str, Callable[[list[Any]], bool]]] = {
+    "Name": lambda key: len(key) == 1 and isinstance(key[0], str),
+    "CreationTime": lambda key: len(key) == 2 and _is_seconds(key[0]) and isinstance(key[1], str),
+    "Status": lambda key: len(key) == 2 and key[0] in _JOB_STATUSES and isinstance(key[1], str),
+}

@@ -6,6 +6,8 @@ The log is appended to as things happen, so the same calls always give the same 
 Subscribers (``log.subscribe(callback)``) are called with each event once the instant it belongs
 to is complete: every event due at that time has fired and the emulator is consistent, so a
 subscriber may call the emulator (for example create the next job the moment one is released).
+Every subscriber sees the events in log order: events caused by a subscriber's own calls are
+delivered after it returns.
 """
 
 from __future__ import annotations
@@ -134,7 +136,7 @@ class EventLog:
     but still notifies subscribers.
     """
 
-    __slots__ = ("_events", "_pending", "_subscribers")
+    __slots__ = ("_delivering", "_events", "_pending", "_subscribers")
 
     def __init__(self, maxlen: int | None = None) -> None:
         if maxlen is not None and (
@@ -144,6 +146,7 @@ class EventLog:
         self._events: list[Event] | deque[Event] = [] if maxlen is None else deque(maxlen=maxlen)
         self._subscribers: list[Callable[[Event], object]] = []
         self._pending: deque[Event] = deque()
+        self._delivering = False
 
     def __len__(self) -> int:
         return len(self._events)
@@ -191,9 +194,19 @@ class EventLog:
             self._pending.append(event)
 
     def _flush(self) -> None:
-        """Deliver pending events to subscribers, oldest first (re-entrant)."""
-        pending = self._pending
-        while pending:
-            event = pending.popleft()
-            for callback in tuple(self._subscribers):
-                callback(event)
+        """Deliver pending events to subscribers, oldest first.
+
+        Not re-entrant: when a subscriber calls the emulator, the events that call causes are
+        delivered after the subscriber returns, so every subscriber sees events in log order.
+        """
+        if self._delivering:
+            return
+        self._delivering = True
+        try:
+            pending = self._pending
+            while pending:
+                event = pending.popleft()
+                for callback in tuple(self._subscribers):
+                    callback(event)
+        finally:
+            self._delivering = False
