@@ -1,0 +1,457 @@
+"""The billing ledger: retained and training intervals, totals, windows and cost (SPEC §8, D27).
+
+Default timing: a job created at 0 with the factory's 600 s plan trains 180..780 and is
+released at 780.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.factories import INSTANCE_TYPE, OTHER_ROLE, ROLE, emulator, request
+from warmpool import (
+    BillingTotals,
+    JobPlan,
+    Limits,
+    Quota,
+    RetainedInterval,
+    Timing,
+    TrainingInterval,
+    WarmPoolEmulator,
+    errors,
+)
+
+OTHER_TYPE = "ml.c5.xlarge"
+
+
+# --- local helpers ---------------------------------------------------------------------------
+
+
+def retained_of(emu: WarmPoolEmulator, name: str) -> int | None:
+    warm_pool = emu.describe_training_job(TrainingJobName=name).get("WarmPoolStatus", {})
+    value = warm_pool.get("ResourceRetainedBillableTimeInSeconds")
+    return None if value is None else int(value)
+
+
+def available_at_1000(count: int = 1, keep_alive: int = 1800, **kwargs: Any) -> WarmPoolEmulator:
+    """``job-a`` (``count`` instances) released at 780 and Available at t=1000."""
+    emu = emulator(**kwargs)
+    emu.create_training_job(**request("job-a", instance_count=count, keep_alive=keep_alive))
+    emu.advance(1000)
+    return emu
+
+
+def two_types() -> WarmPoolEmulator:
+    """At t=1000: job-a (m5 x1, ROLE) trained 180..780, Available 780..1000 then released;
+    job-b (c5 x2, OTHER_ROLE) trained 180..780 with no keep-alive."""
+    emu = emulator()
+    emu.create_training_job(**request("job-a"))
+    emu.create_training_job(
+        **request(
+            "job-b", instance_type=OTHER_TYPE, instance_count=2, role=OTHER_ROLE, keep_alive=None
+        )
+    )
+    emu.advance(1000)
+    emu.update_training_job(TrainingJobName="job-a", ResourceConfig={"KeepAlivePeriodInSeconds": 0})
+    return emu
+
+
+# --- retained intervals and how they end -------------------------------------------------------
+
+
+def test_reused_pool_records_an_interval_ending_reused() -> None:
+    """SPEC §8 / D27: the retained interval ends Reused when a matching job takes the pool."""
+    emu = available_at_1000(count=3)
+    emu.create_training_job(**request("job-b", instance_count=3))
+    assert list(emu.billing.retained) == [
+        RetainedInterval("job-a", 1, INSTANCE_TYPE, 3, ROLE, 780, 1000, "Reused", 220)
+    ]
+    assert emu.billing.retained[0].instance_seconds == 660
+
+
+def test_expired_pool_records_an_interval_ending_expired() -> None:
+    """SPEC §8 / D27: keep-alive expiry ends the interval with Expired."""
+    emu = emulator()
+    emu.create_training_job(**request("job-a", keep_alive=300))
+    emu.advance(2000)
+    assert list(emu.billing.retained) == [
+        RetainedInterval("job-a", 1, INSTANCE_TYPE, 1, ROLE, 780, 1080, "Expired", 300)
+    ]
+
+
+def test_released_pool_records_an_interval_ending_released() -> None:
+    """SPEC §8 / D27: UpdateTrainingJob keep-alive 0 ends the interval with Released."""
+    emu = available_at_1000(count=2)
+    emu.update_training_job(TrainingJobName="job-a", ResourceConfig={"KeepAlivePeriodInSeconds": 0})
+    assert list(emu.billing.retained) == [
+        RetainedInterval("job-a", 1, INSTANCE_TYPE, 2, ROLE, 780, 1000, "Released", 220)
+    ]
+
+
+def test_patch_update_records_an_interval_ending_patch_update() -> None:
+    """SPEC §8 / D27: a patch update ends the interval with PatchUpdate."""
+    emu = available_at_1000()
+    assert emu.apply_patch_update() == 1
+    assert list(emu.billing.retained) == [
+        RetainedInterval("job-a", 1, INSTANCE_TYPE, 1, ROLE, 780, 1000, "PatchUpdate", 220)
+    ]
+
+
+def test_lifetime_cap_records_an_interval_ending_lifetime_cap() -> None:
+    """SPEC §8 / D13 / D27: the chain cap (launch 180 + 1000) ends the interval first."""
+    limits = Limits(max_keep_alive_seconds=3600, max_pool_lifetime_seconds=1000)
+    emu = available_at_1000(limits=limits)
+    emu.advance(1000)
+    assert list(emu.billing.retained) == [
+        RetainedInterval("job-a", 1, INSTANCE_TYPE, 1, ROLE, 780, 1180, "LifetimeCap", 400)
+    ]
+
+
+def test_each_available_stint_of_a_chain_is_its_own_interval() -> None:
+    """SPEC §8: one retained interval per Available stint, per job, same cluster."""
+    emu = available_at_1000()
+    emu.create_training_job(**request("job-b", keep_alive=100))  # warm: trains 1020..1620
+    emu.advance(1000)  # job-b Available 1620..1720, then Expired
+    assert [
+        (r.job, r.cluster, r.start, r.end, r.ended, r.billable_seconds)
+        for r in emu.billing.retained
+    ] == [
+        ("job-a", 1, 780, 1000, "Reused", 220),
+        ("job-b", 1, 1620, 1720, "Expired", 100),
+    ]
+
+
+def test_pools_never_kept_record_no_retained_interval() -> None:
+    """SPEC §8: only Available stints are retained intervals."""
+    emu = emulator(warm_pool=0)
+    emu.create_training_job(**request("job-a"))
+    emu.advance(1000)
+    assert retained_of(emu, "job-a") == 0
+    assert list(emu.billing.retained) == []
+    assert len(emu.billing.training) == 1
+
+
+def test_retained_billable_seconds_round_up() -> None:
+    """SPEC §4 / §8: billable = ceil(end - start); instance-seconds = billable x count."""
+    emu = emulator(training_seconds=600.25)  # released at 780.25
+    emu.create_training_job(**request("job-a", instance_count=4))
+    emu.advance(1000.5)
+    emu.create_training_job(**request("job-b", instance_count=4))  # at 1000.5: 220.25 s kept
+    record = emu.billing.retained[0]
+    assert record.billable_seconds == 221
+    assert record.instance_seconds == 884
+    assert retained_of(emu, "job-a") == 221
+
+
+def test_per_job_retained_billable_time_equals_the_ledger_record() -> None:
+    """SPEC §8 / D12: ResourceRetainedBillableTimeInSeconds is the ledger's billable seconds."""
+    emu = emulator(training_seconds=333.3)
+    emu.create_training_job(**request("a", keep_alive=100))
+    emu.create_training_job(**request("b", keep_alive=900, volume_size=60))
+    emu.create_training_job(**request("c", keep_alive=900, volume_size=70))
+    emu.advance(700.7)
+    emu.create_training_job(**request("d", keep_alive=900, volume_size=60))  # reuses b
+    emu.update_training_job(TrainingJobName="c", ResourceConfig={"KeepAlivePeriodInSeconds": 0})
+    emu.advance(5000)
+    by_job = {r.job: r for r in emu.billing.retained}
+    assert set(by_job) == {"a", "b", "c", "d"}
+    for name, record in by_job.items():
+        assert retained_of(emu, name) == record.billable_seconds, name
+    assert by_job["a"].ended == "Expired"
+    assert by_job["b"].ended == "Reused"
+    assert by_job["c"].ended == "Released"
+
+
+# --- training intervals ----------------------------------------------------------------------
+
+
+def test_training_interval_is_billable_time_times_instance_count() -> None:
+    """SPEC §8: each job's training interval is BillableTimeInSeconds x count."""
+    emu = emulator(training_seconds=600.2)
+    emu.create_training_job(**request("job-a", instance_count=3))
+    emu.advance(1000)
+    body = emu.describe_training_job(TrainingJobName="job-a")
+    assert list(emu.billing.training) == [
+        TrainingInterval("job-a", 1, INSTANCE_TYPE, 3, ROLE, 180, 780.2, 601)
+    ]
+    assert body["BillableTimeInSeconds"] == 601
+    assert emu.billing.training[0].instance_seconds == 601 * 3
+
+
+def test_job_that_never_trained_records_no_training_interval() -> None:
+    """SPEC §5.5 / §8: no training, nothing billed for training."""
+    emu = emulator()
+    emu.create_training_job(**request("early"))
+    emu.stop_training_job(TrainingJobName="early")
+    assert list(emu.billing.training) == []
+    assert emu.billing.total() == BillingTotals()
+
+
+def test_heterogeneous_job_records_one_training_interval_per_instance_group() -> None:
+    """SPEC §8: training is billed per instance type and count of each group."""
+    emu = emulator()
+    groups = [
+        {"InstanceType": INSTANCE_TYPE, "InstanceCount": 1, "InstanceGroupName": "g1"},
+        {"InstanceType": OTHER_TYPE, "InstanceCount": 2, "InstanceGroupName": "g2"},
+    ]
+    emu.create_training_job(**request("hetero", ResourceConfig={"InstanceGroups": groups}))
+    emu.advance(1000)
+    totals = emu.billing.totals_by("instance_type")
+    assert totals[INSTANCE_TYPE].training_instance_seconds == 600
+    assert totals[OTHER_TYPE].training_instance_seconds == 1200
+
+
+# --- totals ----------------------------------------------------------------------------------
+
+
+def test_totals_by_instance_type_role_and_job() -> None:
+    """SPEC §8 / D27: totals grouped by instance type, role and job."""
+    emu = two_types()
+    a = BillingTotals(
+        retained_seconds=220,
+        retained_instance_seconds=220,
+        training_seconds=600,
+        training_instance_seconds=600,
+    )
+    b = BillingTotals(training_seconds=600, training_instance_seconds=1200)
+    assert emu.billing.totals_by("instance_type") == {INSTANCE_TYPE: a, OTHER_TYPE: b}
+    assert emu.billing.totals_by("role") == {OTHER_ROLE: b, ROLE: a}
+    assert emu.billing.totals_by("job") == {"job-a": a, "job-b": b}
+    assert emu.billing.total() == BillingTotals(
+        retained_seconds=220,
+        retained_instance_seconds=220,
+        training_seconds=1200,
+        training_instance_seconds=1800,
+    )
+    assert a.total_cost is None
+
+
+def test_totals_by_an_unknown_grouping_is_a_value_error() -> None:
+    """D27: grouping is by instance_type, role or job."""
+    with pytest.raises(ValueError, match="region"):
+        two_types().billing.totals_by("region")  # type: ignore[arg-type]
+
+
+def test_an_interval_half_inside_a_window_counts_half() -> None:
+    """D27: each interval counts in proportion to its overlap with the window."""
+    emu = two_types()  # job-a retained 780..1000
+    window = emu.billing.total(start=890, end=2000)
+    assert window.retained_seconds == pytest.approx(110)
+    assert window.training_seconds == 0
+    window = emu.billing.total(start=0, end=480)  # half of both trainings (180..780)
+    assert window.training_seconds == pytest.approx(600)
+    assert window.training_instance_seconds == pytest.approx(900)
+
+
+@pytest.mark.parametrize("split", [0, 100, 180, 479.5, 780, 890, 999, 1000, 5000])
+def test_adjoining_windows_add_up_to_the_whole(split: float) -> None:
+    """D27: totals of adjoining windows add up to the total."""
+    emu = two_types()
+    whole = emu.billing.total()
+    left = emu.billing.total(end=split)
+    right = emu.billing.total(start=split)
+    for field in (
+        "retained_seconds",
+        "retained_instance_seconds",
+        "training_seconds",
+        "training_instance_seconds",
+    ):
+        assert getattr(left, field) + getattr(right, field) == pytest.approx(getattr(whole, field))
+
+
+@pytest.mark.parametrize("split", [179, 180, 181])
+def test_a_zero_length_training_counts_in_exactly_one_adjoining_window(split: float) -> None:
+    """D6 / D27: a 0 s training is billed 1 s; split windows still add up to the whole."""
+    emu = emulator(training_seconds=0)
+    emu.create_training_job(**request("instant", instance_count=2, keep_alive=None))
+    emu.advance(500)
+    assert list(emu.billing.training) == [
+        TrainingInterval("instant", 1, INSTANCE_TYPE, 2, ROLE, 180, 180, 1)
+    ]
+    left = emu.billing.total(end=split).training_instance_seconds
+    right = emu.billing.total(start=split).training_instance_seconds
+    assert left + right == 2
+    assert emu.billing.total(start=180, end=181).training_seconds == 1
+
+
+def test_windows_accept_datetimes() -> None:
+    """D27: window bounds may be datetimes (epoch + seconds)."""
+    emu = two_types()
+    epoch = emu.clock.epoch
+    by_datetime = emu.billing.total(
+        start=epoch + timedelta(seconds=890), end=epoch + timedelta(seconds=2000)
+    )
+    assert by_datetime == emu.billing.total(start=890, end=2000)
+
+
+def test_window_ending_before_it_starts_is_a_value_error() -> None:
+    """D27: a window must not end before it starts."""
+    with pytest.raises(ValueError, match="before its start"):
+        two_types().billing.total(start=10, end=5)
+
+
+def test_include_open_adds_available_pools_as_if_they_ended_now() -> None:
+    """D27: include_open=True adds pools that are Available now."""
+    emu = available_at_1000(count=2)
+    assert emu.billing.total().retained_seconds == 0
+    with_open = emu.billing.total(include_open=True)
+    assert with_open.retained_seconds == 220
+    assert with_open.retained_instance_seconds == 440
+    assert [(r.job, r.ended, r.billable_seconds) for r in emu.billing.open_retained()] == [
+        ("job-a", "Open", 220)
+    ]
+    assert emu.billing.totals_by("job", include_open=True)["job-a"].retained_seconds == 220
+    emu.advance(100.5)
+    assert emu.billing.total(include_open=True).retained_seconds == 321
+
+
+# --- cost ------------------------------------------------------------------------------------
+
+
+def test_cost_uses_the_price_table_per_instance_hour() -> None:
+    """SPEC §8 / D27: cost = instance-seconds / 3600 x USD per instance-hour."""
+    emu = emulator(prices={INSTANCE_TYPE: 0.36, OTHER_TYPE: 0.72}, warm_pool=10)
+    emu.create_training_job(**request("job-a", instance_count=2))
+    emu.advance(1000)
+    emu.update_training_job(TrainingJobName="job-a", ResourceConfig={"KeepAlivePeriodInSeconds": 0})
+    total = emu.billing.total()
+    assert total.retained_cost == pytest.approx(440 / 3600 * 0.36)
+    assert total.training_cost == pytest.approx(1200 / 3600 * 0.36)
+    assert total.total_cost == pytest.approx(1640 / 3600 * 0.36)
+
+
+def test_cost_with_a_price_table_given_per_call() -> None:
+    """D27: a price table can be given to each call."""
+    emu = two_types()
+    assert emu.billing.total().total_cost is None
+    prices = {INSTANCE_TYPE: 1.0, OTHER_TYPE: 3.6}
+    by_type = emu.billing.totals_by("instance_type", prices=prices)
+    assert by_type[INSTANCE_TYPE].total_cost == pytest.approx(820 / 3600)
+    assert by_type[OTHER_TYPE].training_cost == pytest.approx(1200 / 3600 * 3.6)
+    assert by_type[OTHER_TYPE].retained_cost == 0
+
+
+def test_missing_price_is_a_value_error_naming_the_instance_type() -> None:
+    """D27: a price table without a price for a billed type -> ValueError naming it."""
+    emu = two_types()
+    with pytest.raises(ValueError, match=r"ml\.c5\.xlarge"):
+        emu.billing.total(prices={INSTANCE_TYPE: 0.23})
+
+
+@pytest.mark.parametrize("price", [-1.0, True, "0.5"])
+def test_bad_prices_are_value_errors(price: Any) -> None:
+    """D27: prices are numbers of USD per instance-hour >= 0."""
+    with pytest.raises(ValueError, match=r"price of ml\.m5\.xlarge"):
+        WarmPoolEmulator(prices={INSTANCE_TYPE: price})
+
+
+# --- billed totals never shrink ----------------------------------------------------------------
+
+_create_op = st.tuples(
+    st.just("create"),
+    st.integers(1, 3),
+    st.sampled_from([50, 60]),
+    st.sampled_from([None, 0, 30, 300, 3600]),
+    st.sampled_from([None, 0, 45.5, 400]),
+)
+_advance_op = st.tuples(st.just("advance"), st.sampled_from([0.5, 1, 20, 150, 600, 4000]))
+# creates and advances are listed three times so that they make up half of the steps
+billing_ops = st.lists(
+    st.one_of(
+        _create_op,
+        _create_op,
+        _create_op,
+        _advance_op,
+        _advance_op,
+        _advance_op,
+        st.tuples(st.just("complete"), st.integers(0, 40)),
+        st.tuples(st.just("stop"), st.integers(0, 40)),
+        st.tuples(st.just("keep_alive"), st.integers(0, 40), st.sampled_from([0, 10, 900])),
+        st.tuples(st.just("delete"), st.integers(0, 40)),
+        st.tuples(st.just("patch")),
+    ),
+    min_size=25,
+    max_size=60,
+)
+
+_FIELDS = (
+    "retained_seconds",
+    "retained_instance_seconds",
+    "training_seconds",
+    "training_instance_seconds",
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=billing_ops, warm_pool=st.sampled_from([1, 3, 10]))
+def test_billed_totals_never_shrink(ops: list[tuple[Any, ...]], warm_pool: int) -> None:
+    """SPEC §11 / D27: billed seconds never shrink; closed records never change."""
+    plans: dict[str, JobPlan | None] = {}
+    emu = WarmPoolEmulator(
+        quotas={INSTANCE_TYPE: Quota(warm_pool=warm_pool)},
+        workload=lambda r: plans[r["TrainingJobName"]],
+        timing=Timing(stopping_seconds=10),
+    )
+    names: list[str] = []
+    previous = [emu.billing.total(), emu.billing.total(include_open=True)]
+    retained: list[RetainedInterval] = []
+    training: list[TrainingInterval] = []
+    per_job: dict[str, BillingTotals] = {}
+    settled: dict[str, int] = {}  # job -> ResourceRetainedBillableTimeInSeconds once set
+    for op in ops:
+        try:
+            if op[0] == "create":
+                _, count, volume, keep_alive, seconds = op
+                name = f"job-{len(plans)}"
+                plans[name] = None if seconds is None else JobPlan(training_seconds=seconds)
+                emu.create_training_job(
+                    **request(name, instance_count=count, volume_size=volume, keep_alive=keep_alive)
+                )
+                names.append(name)
+            elif op[0] == "advance":
+                emu.advance(op[1])
+            elif op[0] == "patch":
+                emu.apply_patch_update()
+            elif names:
+                name = names[op[1] % len(names)]
+                if op[0] == "complete":
+                    emu.complete_training_job(name)
+                elif op[0] == "stop":
+                    emu.stop_training_job(TrainingJobName=name)
+                elif op[0] == "keep_alive":
+                    emu.update_training_job(
+                        TrainingJobName=name, ResourceConfig={"KeepAlivePeriodInSeconds": op[2]}
+                    )
+                else:
+                    emu.delete_training_job(TrainingJobName=name)
+        except (errors.WarmPoolError, errors.ControlError):
+            pass
+        current = [emu.billing.total(), emu.billing.total(include_open=True)]
+        for before, after in zip(previous, current, strict=True):
+            for field in _FIELDS:
+                assert getattr(after, field) >= getattr(before, field), field
+        assert list(emu.billing.retained[: len(retained)]) == retained
+        assert list(emu.billing.training[: len(training)]) == training
+        jobs = emu.billing.totals_by("job")
+        for job, totals in per_job.items():
+            for field in _FIELDS:
+                assert getattr(jobs[job], field) >= getattr(totals, field)
+        for name in emu.job_names():
+            value = retained_of(emu, name)
+            if name in settled:
+                assert value == settled[name], name  # D12: it never changes afterwards
+            elif value is not None:
+                settled[name] = value
+        previous = current
+        retained = list(emu.billing.retained)
+        training = list(emu.billing.training)
+        per_job = jobs
+    for record in emu.billing.retained:
+        assert record.billable_seconds == math.ceil(round(record.end - record.start, 6))
+        assert record.instance_seconds == record.billable_seconds * record.instance_count
