@@ -14,9 +14,9 @@ Billed amounts never shrink: a closed interval never changes, and an open one (a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, TypeVar, overload
 
 import attrs
 
@@ -106,7 +106,39 @@ class BillingTotals:
         return self.retained_cost + self.training_cost
 
 
-_Interval = RetainedInterval | TrainingInterval
+# Intervals are stored as tuples in the field order of RetainedInterval / TrainingInterval:
+# tuples of plain values are not tracked by the garbage collector, so a ledger of millions of
+# intervals costs it nothing. Both layouts share job (0), instance type (2), count (3), role
+# (4), start (5) and end (6); billable seconds are the last field.
+_Row = tuple[Any, ...]
+_GROUP_FIELDS: dict[str, int] = {"job": 0, "instance_type": 2, "role": 4}
+
+R = TypeVar("R", RetainedInterval, TrainingInterval)
+
+
+class _Rows(Sequence[R]):
+    """A read-only view of stored rows as typed intervals."""
+
+    __slots__ = ("_kind", "_rows")
+
+    def __init__(self, rows: list[_Row], kind: type[R]) -> None:
+        self._rows = rows
+        self._kind: type[R] = kind
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[R]: ...
+    def __getitem__(self, index: int | slice) -> R | list[R]:
+        if isinstance(index, slice):
+            return [self._kind(*row) for row in self._rows[index]]
+        return self._kind(*self._rows[index])
+
+    def __repr__(self) -> str:
+        return f"<{len(self._rows)} {self._kind.__name__}s>"
 
 
 class BillingLedger:
@@ -120,8 +152,8 @@ class BillingLedger:
 
     def __init__(self, clock: VirtualClock, prices: Mapping[str, float] | None = None) -> None:
         self._clock = clock
-        self._retained: list[RetainedInterval] = []
-        self._training: list[TrainingInterval] = []
+        self._retained: list[_Row] = []
+        self._training: list[_Row] = []
         # cluster id -> (job, instance type, instance count, role, start)
         self._open: dict[int, tuple[str, str, int, str, float]] = {}
         self.prices: dict[str, float] | None = None if prices is None else _check_prices(prices)
@@ -131,20 +163,21 @@ class BillingLedger:
     @property
     def retained(self) -> Sequence[RetainedInterval]:
         """Closed retained intervals, in the order they closed."""
-        return self._retained
+        return _Rows(self._retained, RetainedInterval)
 
     @property
     def training(self) -> Sequence[TrainingInterval]:
         """Training intervals, in the order the jobs were released."""
-        return self._training
+        return _Rows(self._training, TrainingInterval)
 
     def open_retained(self) -> list[RetainedInterval]:
         """Intervals of pools ``Available`` now, as if they ended now (``ended='Open'``)."""
+        return [RetainedInterval(*row) for row in self._open_rows()]
+
+    def _open_rows(self) -> list[_Row]:
         now = self._clock.now
         return [
-            RetainedInterval(
-                job, cluster, itype, count, role, start, now, "Open", billable_seconds(now - start)
-            )
+            (job, cluster, itype, count, role, start, now, "Open", billable_seconds(now - start))
             for cluster, (job, itype, count, role, start) in self._open.items()
         ]
 
@@ -154,26 +187,28 @@ class BillingLedger:
         """A pool became ``Available`` (called by the emulator)."""
         self._open[cluster] = (job, instance_type, count, role, start)
 
-    def _close_interval(self, cluster: int, end: float, ended: str) -> RetainedInterval:
-        """A pool left ``Available`` (called by the emulator)."""
+    def _close_interval(self, cluster: int, end: float, ended: str) -> int:
+        """A pool left ``Available`` (called by the emulator); returns its billable seconds."""
         job, instance_type, count, role, start = self._open.pop(cluster)
-        record = RetainedInterval(
-            job,
-            cluster,
-            instance_type,
-            count,
-            role,
-            start,
-            end,
-            ended,
-            billable_seconds(end - start),
+        seconds = billable_seconds(end - start)
+        self._retained.append(
+            (job, cluster, instance_type, count, role, start, end, ended, seconds)
         )
-        self._retained.append(record)
-        return record
+        return seconds
 
-    def _record_training(self, record: TrainingInterval) -> None:
+    def _record_training(
+        self,
+        job: str,
+        cluster: int | None,
+        instance_type: str,
+        count: int,
+        role: str,
+        start: float,
+        end: float,
+        seconds: int,
+    ) -> None:
         """A job's training ended (called by the emulator)."""
-        self._training.append(record)
+        self._training.append((job, cluster, instance_type, count, role, start, end, seconds))
 
     # -- totals -------------------------------------------------------------------------------
 
@@ -191,7 +226,8 @@ class BillingLedger:
         part of it that lies in the window, so the totals of adjoining windows add up to the
         total of their union. ``include_open`` adds pools that are ``Available`` now.
         """
-        return self._sum(self._select(include_open), start, end, prices)
+        retained = self._retained + self._open_rows() if include_open else self._retained
+        return self._sum(retained, self._training, start, end, prices)
 
     def totals_by(
         self,
@@ -203,19 +239,19 @@ class BillingLedger:
         prices: Mapping[str, float] | None = None,
     ) -> dict[str, BillingTotals]:
         """:meth:`total` per ``instance_type``, ``role`` (``RoleArn``) or ``job``, sorted."""
-        attribute = {"instance_type": "instance_type", "role": "role_arn", "job": "job"}.get(by)
-        if attribute is None:
+        field = _GROUP_FIELDS.get(by)
+        if field is None:
             raise ValueError(f"by must be 'instance_type', 'role' or 'job', not {by!r}")
-        groups: dict[str, list[_Interval]] = {}
-        for interval in self._select(include_open):
-            groups.setdefault(getattr(interval, attribute), []).append(interval)
-        return {group: self._sum(groups[group], start, end, prices) for group in sorted(groups)}
-
-    def _select(self, include_open: bool) -> list[_Interval]:
-        intervals: list[_Interval] = [*self._retained, *self._training]
-        if include_open:
-            intervals.extend(self.open_retained())
-        return intervals
+        retained: dict[str, list[_Row]] = {}
+        training: dict[str, list[_Row]] = {}
+        for row in self._retained + self._open_rows() if include_open else self._retained:
+            retained.setdefault(row[field], []).append(row)
+        for row in self._training:
+            training.setdefault(row[field], []).append(row)
+        return {
+            group: self._sum(retained.get(group, []), training.get(group, []), start, end, prices)
+            for group in sorted(retained.keys() | training.keys())
+        }
 
     def _bound(self, value: float | datetime | None, default: float) -> float:
         if value is None:
@@ -228,7 +264,8 @@ class BillingLedger:
 
     def _sum(
         self,
-        intervals: Iterable[_Interval],
+        retained: list[_Row],
+        training: list[_Row],
         start: float | datetime | None,
         end: float | datetime | None,
         prices: Mapping[str, float] | None,
@@ -239,32 +276,31 @@ class BillingLedger:
             raise ValueError(f"window end ({hi}) is before its start ({lo})")
         table = _check_prices(prices) if prices is not None else self.prices
         windowed = start is not None or end is not None
-        sums = {"r": 0.0, "ri": 0.0, "t": 0.0, "ti": 0.0, "rc": 0.0, "tc": 0.0}
-        for interval in intervals:
-            seconds: float = interval.billable_seconds
-            if windowed:
-                seconds *= _share(interval.start, interval.end, lo, hi)
-                if not seconds:
-                    continue
-            instance_seconds = seconds * interval.instance_count
-            cost = 0.0
-            if table is not None:
-                if interval.instance_type not in table:
-                    raise ValueError(
-                        f"the price table has no price for instance type {interval.instance_type}"
-                    )
-                cost = instance_seconds / 3600 * table[interval.instance_type]
-            kind = "r" if isinstance(interval, RetainedInterval) else "t"
-            sums[kind] += seconds
-            sums[kind + "i"] += instance_seconds
-            sums[kind + "c"] += cost
+        sums: list[float] = []
+        for rows in (retained, training):
+            seconds_total = instance_total = cost_total = 0.0
+            for row in rows:
+                seconds: float = row[-1]
+                if windowed:
+                    seconds *= _share(row[5], row[6], lo, hi)
+                    if not seconds:
+                        continue
+                instance_seconds = seconds * row[3]
+                seconds_total += seconds
+                instance_total += instance_seconds
+                if table is not None:
+                    price = table.get(row[2])
+                    if price is None:
+                        raise ValueError(f"the price table has no price for instance type {row[2]}")
+                    cost_total += instance_seconds / 3600 * price
+            sums += (seconds_total, instance_total, cost_total)
         return BillingTotals(
-            retained_seconds=sums["r"],
-            retained_instance_seconds=sums["ri"],
-            training_seconds=sums["t"],
-            training_instance_seconds=sums["ti"],
-            retained_cost=sums["rc"] if table is not None else None,
-            training_cost=sums["tc"] if table is not None else None,
+            retained_seconds=sums[0],
+            retained_instance_seconds=sums[1],
+            training_seconds=sums[3],
+            training_instance_seconds=sums[4],
+            retained_cost=sums[2] if table is not None else None,
+            training_cost=sums[5] if table is not None else None,
         )
 
 

@@ -27,7 +27,7 @@ from typing import Any, Final, TypeGuard
 import attrs
 
 from . import lifecycle as lc
-from .billing import BillingLedger, TrainingInterval, billable_seconds
+from .billing import BillingLedger, billable_seconds
 from .clock import EXPIRY, RELEASE, START, VirtualClock
 from .config import JobPlan, Limits, Timing
 from .errors import (
@@ -335,10 +335,11 @@ class WarmPoolEmulator:
     def _run(self, target: float) -> None:
         clock = self._clock
         events = self._events
-        # Deliver subscriptions at each instant once every event due then has fired.
-        while clock.peek() <= target:
-            clock.run(clock.peek())
-            events._flush()
+        if events.subscribed:
+            # Deliver to subscribers at each instant, once every event due then has fired.
+            while clock.peek() <= target:
+                clock.run(clock.peek())
+                events._flush()
         clock.run(target)
         events._flush()
 
@@ -461,8 +462,8 @@ class WarmPoolEmulator:
                 refusal = self._quotas.training_refusal(instance_type, count)
                 if refusal is not None:
                     limit, used = refusal
-                    self._events._emit(
-                        QuotaRefused(now, name, "training", instance_type, limit, used, count)
+                    self._events._record(
+                        QuotaRefused, now, name, "training", instance_type, limit, used, count
                     )
                     self._events._flush()
                     raise ResourceLimitExceeded(
@@ -507,15 +508,15 @@ class WarmPoolEmulator:
             job.cluster = cluster
             job.warm = True
             job.pool = _IN_USE
-            self._events._emit(JobCreated(now, name, cluster.id))
-            self._events._emit(PoolReused(now, donor.name, cluster.id, name))
+            self._events._record(JobCreated, now, name, cluster.id)
+            self._events._record(PoolReused, now, donor.name, cluster.id, name)
             start_at = now + self._timing.warm_start_seconds
         else:
             for instance_type, count in groups:
                 self._quotas._start_training(instance_type, count)
             if keep_alive:
                 job.pool = _IN_USE
-            self._events._emit(JobCreated(now, name, None))
+            self._events._record(JobCreated, now, name, None)
             start_at = now + self._timing.cold_start_seconds
         self._clock.schedule(start_at, self._on_start, job, priority=START, order=job.seq)
         self._settle()
@@ -555,7 +556,7 @@ class WarmPoolEmulator:
             self._clock.schedule(
                 now + job.max_runtime, self._on_max_runtime, job, priority=RELEASE, order=job.seq
             )
-        self._events._emit(TrainingStarted(now, job.name, job.cluster.id, job.warm))
+        self._events._record(TrainingStarted, now, job.name, job.cluster.id, job.warm)
 
     def _on_plan_end(self, job: _Job) -> None:
         if job.state != _TRAINING:
@@ -593,6 +594,7 @@ class WarmPoolEmulator:
         job.state = _JOB(job.state, trigger)
         job.ended_at = now
         job.last_modified = now
+        job.plan = None  # no longer needed; do not keep one object per finished job alive
         quotas = self._quotas
         for instance_type, count in job.groups:
             quotas._end_training(instance_type, count)
@@ -605,18 +607,9 @@ class WarmPoolEmulator:
             role = job.key.role_arn
             for instance_type, count in job.groups:
                 self._billing._record_training(
-                    TrainingInterval(
-                        job.name,
-                        cluster_id,
-                        instance_type,
-                        count,
-                        role,
-                        job.started_at,
-                        now,
-                        seconds,
-                    )
+                    job.name, cluster_id, instance_type, count, role, job.started_at, now, seconds
                 )
-        self._events._emit(JobReleased(now, job.name, _STATUS[job.state], job.state, cluster_id))
+        self._events._record(JobReleased, now, job.name, _STATUS[job.state], job.state, cluster_id)
         if job.pool is None:
             return
         instance_type, count = job.groups[0]
@@ -632,23 +625,22 @@ class WarmPoolEmulator:
             reason = "LifetimeCap"
         elif not quotas.can_retain(instance_type, count):
             reason = "WarmPoolQuota"
-            self._events._emit(
-                QuotaRefused(
-                    now,
-                    job.name,
-                    "warm_pool",
-                    instance_type,
-                    quotas[instance_type].warm_pool,
-                    quotas.retained(instance_type),
-                    count,
-                )
+            self._events._record(
+                QuotaRefused,
+                now,
+                job.name,
+                "warm_pool",
+                instance_type,
+                quotas[instance_type].warm_pool,
+                quotas.retained(instance_type),
+                count,
             )
         if reason is not None:
             job.pool = _POOL(job.pool, "terminate")
             job.retained_billable = 0
             job.pool_ended_at = now
             job.pool_reason = reason
-            self._events._emit(PoolTerminated(now, job.name, cluster_id, reason, 0))
+            self._events._record(PoolTerminated, now, job.name, cluster_id, reason, 0)
             return
         assert cluster is not None and job.keep_alive is not None
         job.pool = _POOL(job.pool, "keep")
@@ -670,7 +662,7 @@ class WarmPoolEmulator:
             index -= 1
         queue.insert(index, job)
         self._clock.schedule(expires, self._on_expiry, job, priority=EXPIRY, order=job.seq)
-        self._events._emit(PoolKept(now, job.name, cluster.id, expires))
+        self._events._record(PoolKept, now, job.name, cluster.id, expires)
 
     def _leave_available(self, job: _Job, trigger: str, reason: str) -> None:
         """Common part of ``Available -> Reused | Terminated``."""
@@ -680,9 +672,7 @@ class WarmPoolEmulator:
         job.pool_reason = reason
         job.last_modified = now
         assert job.cluster is not None
-        job.retained_billable = self._billing._close_interval(
-            job.cluster.id, now, reason
-        ).billable_seconds
+        job.retained_billable = self._billing._close_interval(job.cluster.id, now, reason)
         del self._available[job.seq]
 
     def _terminate_available(self, job: _Job, reason: str) -> None:
@@ -690,8 +680,8 @@ class WarmPoolEmulator:
         instance_type, count = job.groups[0]
         self._quotas._release(instance_type, count)
         assert job.cluster is not None and job.retained_billable is not None
-        self._events._emit(
-            PoolTerminated(self._clock.now, job.name, job.cluster.id, reason, job.retained_billable)
+        self._events._record(
+            PoolTerminated, self._clock.now, job.name, job.cluster.id, reason, job.retained_billable
         )
 
     # -- DescribeTrainingJob ------------------------------------------------------------------
@@ -832,7 +822,7 @@ class WarmPoolEmulator:
                 job.available_at + keep_alive,
                 job.cluster.launched_at + self._limits.max_pool_lifetime_seconds,
             )
-            self._events._emit(KeepAliveUpdated(now, job.name, keep_alive, max(expires, now)))
+            self._events._record(KeepAliveUpdated, now, job.name, keep_alive, max(expires, now))
             if expires <= now:
                 self._terminate_available(job, "Released")
             else:
@@ -881,7 +871,7 @@ class WarmPoolEmulator:
         job.state = _JOB(job.state, "stop")
         job.stop_requested_at = now
         job.last_modified = now
-        self._events._emit(StopRequested(now, job.name))
+        self._events._record(StopRequested, now, job.name)
         self._clock.schedule(
             now + self._timing.stopping_seconds,
             self._on_stop_done,
@@ -914,7 +904,7 @@ class WarmPoolEmulator:
                 operation=op,
             )
         del self._jobs[name]
-        self._events._emit(JobDeleted(self._clock.now, name))
+        self._events._record(JobDeleted, self._clock.now, name)
         self._settle()
         return self._response({})
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import attrs
 
 __all__ = [
+    "EVENT_TYPES",
     "Event",
     "EventLog",
     "JobCreated",
@@ -128,31 +129,62 @@ class JobDeleted(Event):
 
 E = TypeVar("E", bound=Event)
 
+#: Every event class, in a fixed order: the log stores an event as ``(index, *fields)``.
+EVENT_TYPES: tuple[type[Event], ...] = (
+    JobCreated,
+    TrainingStarted,
+    StopRequested,
+    JobReleased,
+    PoolKept,
+    PoolReused,
+    PoolTerminated,
+    KeepAliveUpdated,
+    QuotaRefused,
+    JobDeleted,
+)
+_CODES: dict[type[Event], int] = {kind: code for code, kind in enumerate(EVENT_TYPES)}
+_Record = tuple[Any, ...]
+
+
+def _event(record: _Record) -> Event:
+    return EVENT_TYPES[record[0]](*record[1:])
+
 
 class EventLog:
     """The emulator's events in the order they happened, with subscribers.
 
     ``maxlen`` bounds how many are kept (the oldest are dropped); ``maxlen=0`` keeps none
     but still notifies subscribers.
+
+    Events are stored as tuples of plain values and built as typed events when read, so that a
+    log of millions of events costs the garbage collector nothing (tuples of atomic values are
+    not tracked); reading the same position twice gives equal, not identical, events.
     """
 
-    __slots__ = ("_delivering", "_events", "_pending", "_subscribers")
+    __slots__ = ("_delivering", "_pending", "_records", "_subscribers")
 
     def __init__(self, maxlen: int | None = None) -> None:
         if maxlen is not None and (
             isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 0
         ):
             raise ValueError(f"maxlen must be None or an int >= 0, not {maxlen!r}")
-        self._events: list[Event] | deque[Event] = [] if maxlen is None else deque(maxlen=maxlen)
+        self._records: list[_Record] | deque[_Record] = (
+            [] if maxlen is None else deque(maxlen=maxlen)
+        )
         self._subscribers: list[Callable[[Event], object]] = []
         self._pending: deque[Event] = deque()
         self._delivering = False
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._records)
+
+    @property
+    def subscribed(self) -> bool:
+        """Whether anyone is subscribed."""
+        return bool(self._subscribers)
 
     def __iter__(self) -> Iterator[Event]:
-        return iter(self._events)
+        return map(_event, self._records)
 
     @overload
     def __getitem__(self, index: int) -> Event: ...
@@ -160,19 +192,29 @@ class EventLog:
     def __getitem__(self, index: slice) -> list[Event]: ...
     def __getitem__(self, index: int | slice) -> Event | list[Event]:
         if isinstance(index, slice):
-            return list(self._events)[index]
-        return self._events[index]
+            return [_event(record) for record in list(self._records)[index]]
+        return _event(self._records[index])
 
     def __repr__(self) -> str:
-        return f"<EventLog of {len(self._events)} events>"
+        return f"<EventLog of {len(self._records)} events>"
 
     def of_type(self, kind: type[E]) -> list[E]:
         """The events of one type (or its subclasses), in order."""
-        return [event for event in self._events if isinstance(event, kind)]
+        codes = frozenset(code for code, cls in enumerate(EVENT_TYPES) if issubclass(cls, kind))
+        return [
+            _event(record)  # type: ignore[misc]
+            for record in self._records
+            if record[0] in codes
+        ]
+
+    def count(self, kind: type[Event]) -> int:
+        """How many events of one type (or its subclasses) the log holds."""
+        codes = frozenset(code for code, cls in enumerate(EVENT_TYPES) if issubclass(cls, kind))
+        return sum(1 for record in self._records if record[0] in codes)
 
     def for_job(self, job: str) -> list[Event]:
         """The events about one job name, in order."""
-        return [event for event in self._events if event.job == job]
+        return [_event(record) for record in self._records if record[2] == job]
 
     def subscribe(self, callback: Callable[[Event], object]) -> Callable[[], None]:
         """Call ``callback(event)`` for every later event; returns a function that unsubscribes."""
@@ -188,10 +230,12 @@ class EventLog:
 
     # -- used by the emulator -----------------------------------------------------------------
 
-    def _emit(self, event: Event) -> None:
-        self._events.append(event)
+    def _record(self, kind: type[Event], *fields: Any) -> None:
+        """Log an event of ``kind`` with ``fields`` in the class's field order."""
+        record = (_CODES[kind], *fields)
+        self._records.append(record)
         if self._subscribers:
-            self._pending.append(event)
+            self._pending.append(_event(record))
 
     def _flush(self) -> None:
         """Deliver pending events to subscribers, oldest first.

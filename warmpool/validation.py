@@ -664,6 +664,19 @@ class _Compiler:
 
         return fast, slow
 
+    def _plain_string(self, name: str) -> tuple[int, int, bool] | None:
+        """``(min, max, java_dot_star)`` for a string shape constrained only by its length and
+        an optional ``.*`` pattern; ``None`` for any other shape."""
+        shape = self._shapes[name]
+        if shape.get("type") != "string" or "enum" in shape:
+            return None
+        pattern = shape.get("pattern")
+        if pattern is not None and pattern != ".*" and pattern not in _MATCH_ALL:
+            return None
+        low: int = shape.get("min", 0)
+        high: int = shape.get("max", sys.maxsize)
+        return low, high, pattern == ".*"
+
     def _map(self, shape: Mapping[str, Any]) -> _Node:
         min_len: int | None = shape.get("min")
         max_len: int | None = shape.get("max")
@@ -671,16 +684,45 @@ class _Compiler:
         high = 2**63 if max_len is None else max_len
         key_fast, key_slow = self.node(shape["key"]["shape"])
         value_fast, value_slow = self.node(shape["value"]["shape"])
+        plain_key = self._plain_string(shape["key"]["shape"])
+        plain_value = self._plain_string(shape["value"]["shape"])
 
-        def fast(value: Any) -> bool:
-            if type(value) is not dict and not isinstance(value, Mapping):
-                return False
-            if not low <= len(value) <= high:
-                return False
-            for key, item in value.items():
-                if not key_fast(key) or not value_fast(item):
+        fast: _Fast
+        if plain_key is not None and plain_value is not None:
+            # Maps of plain strings (HyperParameters): one loop, no call per entry, and one
+            # search for line terminators over all keys and values.
+            key_low, key_high, key_dot = plain_key
+            value_low, value_high, value_dot = plain_value
+            search = _LINE_TERMINATORS.search
+
+            def fast(value: Any) -> bool:
+                if type(value) is not dict and not isinstance(value, Mapping):
                     return False
-            return True
+                if not low <= len(value) <= high:
+                    return False
+                for key, item in value.items():
+                    if not (
+                        isinstance(key, str)
+                        and isinstance(item, str)
+                        and key_low <= len(key) <= key_high
+                        and value_low <= len(item) <= value_high
+                    ):
+                        return False
+                if key_dot and search("".join(value)) is not None:
+                    return False
+                return not (value_dot and search("".join(value.values())) is not None)
+
+        else:
+
+            def fast(value: Any) -> bool:
+                if type(value) is not dict and not isinstance(value, Mapping):
+                    return False
+                if not low <= len(value) <= high:
+                    return False
+                for key, item in value.items():
+                    if not key_fast(key) or not value_fast(item):
+                        return False
+                return True
 
         def slow(value: Any, path: str, problems: list[_Problem]) -> None:
             if not isinstance(value, Mapping):
