@@ -531,3 +531,22 @@ def test_quota_inequalities_hold_after_every_call(
         except (errors.ResourceLimitExceeded, errors.ValidationException, errors.ControlError):
             pass
         check_invariants(emu)
+
+
+def test_instance_groups_of_one_type_are_counted_together_against_the_training_limit() -> None:
+    """SPEC §7: the request delta is every instance of the type the job asks for, even when
+    they come in several instance groups."""
+    emu = WarmPoolEmulator(quotas={"ml.m5.xlarge": Quota(training=3)})
+    groups = [
+        {"InstanceGroupName": "a", "InstanceType": "ml.m5.xlarge", "InstanceCount": 2},
+        {"InstanceGroupName": "b", "InstanceType": "ml.m5.xlarge", "InstanceCount": 2},
+    ]
+    body = request("hetero", keep_alive=None)
+    body["ResourceConfig"] = {"InstanceGroups": groups, "VolumeSizeInGB": 50}
+    with pytest.raises(errors.ResourceLimitExceeded) as caught:
+        emu.create_training_job(**body)
+    assert "current utilization of 0 Instances and a request delta of 4 Instances" in str(
+        caught.value
+    )
+    assert emu.job_names() == []
+    assert emu.quotas.usage("ml.m5.xlarge").in_training == 0

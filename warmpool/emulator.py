@@ -458,7 +458,10 @@ class WarmPoolEmulator:
         if not instance_groups and not request.get("EnableManagedSpotTraining"):
             donor = self._find_pool(key)
         if donor is None:
-            for instance_type, count in groups:
+            wanted: dict[str, int] = {}
+            for instance_type, count in groups:  # groups may share an instance type
+                wanted[instance_type] = wanted.get(instance_type, 0) + count
+            for instance_type, count in wanted.items():
                 refusal = self._quotas.training_refusal(instance_type, count)
                 if refusal is not None:
                     limit, used = refusal
