@@ -1486,3 +1486,18 @@ def test_list_with_no_jobs_is_empty_without_a_token() -> None:
     response = emulator().list_training_jobs()
     assert response["TrainingJobSummaries"] == []
     assert "NextToken" not in response
+
+
+def test_changing_a_describe_response_after_a_profiler_update_does_not_change_the_job() -> None:
+    """D18, SPEC §9: updated ProfilerConfig shows in DescribeTrainingJob, and responses are
+    copies (bad input never changes state; neither does editing a response)."""
+    emu = emulator(training_seconds=None)
+    emu.create_training_job(**request("profiled"))
+    emu.advance(180)
+    emu.update_training_job(
+        TrainingJobName="profiled", ProfilerConfig={"ProfilingIntervalInMilliseconds": 500}
+    )
+    first = emu.describe_training_job(TrainingJobName="profiled")
+    first["ProfilerConfig"]["ProfilingIntervalInMilliseconds"] = 1
+    again = emu.describe_training_job(TrainingJobName="profiled")
+    assert again["ProfilerConfig"] == {"ProfilingIntervalInMilliseconds": 500}

@@ -151,7 +151,7 @@ class _Job:
     pool_reason: str | None = None
     retained_billable: int | None = None
     reused_by: str | None = None
-    updates: dict[str, Any] | None = None  # profiler / remote debug updates
+    updates: str | None = None  # JSON of profiler / remote debug updates
 
 
 @attrs.frozen
@@ -717,8 +717,8 @@ class WarmPoolEmulator:
             body["StoppingCondition"] = {"MaxRuntimeInSeconds": DEFAULT_MAX_RUNTIME}
         for flag in _BOOLEAN_DEFAULTS:
             body.setdefault(flag, False)
-        if job.updates:
-            body.update(job.updates)
+        if job.updates is not None:
+            body.update(json.loads(job.updates))
         body["CreationTime"] = at(job.created_at)
         if job.started_at is not None:
             body["TrainingStartTime"] = at(job.started_at)
@@ -836,24 +836,21 @@ class WarmPoolEmulator:
 
     @staticmethod
     def _apply_debug_updates(job: _Job, request: Mapping[str, Any]) -> None:
-        updates = job.updates
-        if updates is None:
-            updates = job.updates = {}
         echo = _echo(job)
+        updates: dict[str, Any] = {} if job.updates is None else json.loads(job.updates)
         if "ProfilerConfig" in request:
-            current = dict(updates.get("ProfilerConfig", echo.get("ProfilerConfig", {})))
-            current.update(json.loads(json.dumps(request["ProfilerConfig"])))
+            current = updates.get("ProfilerConfig", echo.get("ProfilerConfig", {}))
+            current.update(request["ProfilerConfig"])
             updates["ProfilerConfig"] = current
         if "ProfilerRuleConfigurations" in request:
-            rules = list(
-                updates.get(
-                    "ProfilerRuleConfigurations", echo.get("ProfilerRuleConfigurations", [])
-                )
+            rules = updates.get(
+                "ProfilerRuleConfigurations", echo.get("ProfilerRuleConfigurations", [])
             )
-            rules.extend(json.loads(json.dumps(request["ProfilerRuleConfigurations"])))
+            rules.extend(request["ProfilerRuleConfigurations"])
             updates["ProfilerRuleConfigurations"] = rules
         if "RemoteDebugConfig" in request:
-            updates["RemoteDebugConfig"] = json.loads(json.dumps(request["RemoteDebugConfig"]))
+            updates["RemoteDebugConfig"] = request["RemoteDebugConfig"]
+        job.updates = _dumps(updates)  # stored as text: later changes to the request can't leak
 
     # -- StopTrainingJob / DeleteTrainingJob --------------------------------------------------
 
