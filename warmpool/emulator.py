@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import marshal
 import math
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections import deque
@@ -86,7 +87,6 @@ _ECHOED: Final = frozenset(
 ) - {"TrainingJobName"}
 _SHARED_ECHO: Final = _ECHOED - {"HyperParameters"}
 _INTERN_LIMIT: Final = 4096
-_dumps: Final = json.JSONEncoder(separators=(",", ":")).encode
 _BOOLEAN_DEFAULTS: Final = (
     "EnableNetworkIsolation",
     "EnableInterContainerTrafficEncryption",
@@ -127,8 +127,8 @@ class _Job:
 
     name: str
     seq: int
-    config: str  # JSON of the echoed request members but HyperParameters (shared when equal)
-    hyperparameters: str | None  # JSON of HyperParameters, which usually differ per job
+    config: bytes  # frozen echoed request members but HyperParameters (shared when equal)
+    hyperparameters: bytes | None  # frozen HyperParameters, which usually differ per job
     key: IdentityKey
     groups: tuple[tuple[str, int], ...]  # (instance type, count) pairs, for quotas and billing
     keep_alive: int | None
@@ -147,11 +147,10 @@ class _Job:
     failure_reason: str | None = None
     available_at: float | None = None
     expires_at: float | None = None
-    pool_ended_at: float | None = None
     pool_reason: str | None = None
     retained_billable: int | None = None
     reused_by: str | None = None
-    updates: str | None = None  # JSON of profiler / remote debug updates
+    updates: bytes | None = None  # frozen profiler / remote debug updates
 
 
 @attrs.frozen
@@ -475,7 +474,7 @@ class WarmPoolEmulator:
 
         stopping = request.get("StoppingCondition") or {}
         config = self._intern(
-            self._configs, _dumps({k: v for k, v in request.items() if k in _SHARED_ECHO})
+            self._configs, _freeze({k: v for k, v in request.items() if k in _SHARED_ECHO})
         )
         hyperparameters = request.get("HyperParameters")
         plan = None
@@ -490,7 +489,7 @@ class WarmPoolEmulator:
             name=name,
             seq=self._seq,
             config=config,
-            hyperparameters=None if hyperparameters is None else _dumps(hyperparameters),
+            hyperparameters=None if hyperparameters is None else _freeze(hyperparameters),
             key=key,
             groups=groups,
             keep_alive=keep_alive,
@@ -641,7 +640,6 @@ class WarmPoolEmulator:
         if reason is not None:
             job.pool = _POOL(job.pool, "terminate")
             job.retained_billable = 0
-            job.pool_ended_at = now
             job.pool_reason = reason
             self._events._record(PoolTerminated, now, job.name, cluster_id, reason, 0)
             return
@@ -671,7 +669,6 @@ class WarmPoolEmulator:
         """Common part of ``Available -> Reused | Terminated``."""
         now = self._clock.now
         job.pool = _POOL(job.pool or "", trigger)
-        job.pool_ended_at = now
         job.pool_reason = reason
         job.last_modified = now
         assert job.cluster is not None
@@ -718,7 +715,7 @@ class WarmPoolEmulator:
         for flag in _BOOLEAN_DEFAULTS:
             body.setdefault(flag, False)
         if job.updates is not None:
-            body.update(json.loads(job.updates))
+            body.update(_thaw(job.updates))
         body["CreationTime"] = at(job.created_at)
         if job.started_at is not None:
             body["TrainingStartTime"] = at(job.started_at)
@@ -837,7 +834,7 @@ class WarmPoolEmulator:
     @staticmethod
     def _apply_debug_updates(job: _Job, request: Mapping[str, Any]) -> None:
         echo = _echo(job)
-        updates: dict[str, Any] = {} if job.updates is None else json.loads(job.updates)
+        updates: dict[str, Any] = {} if job.updates is None else _thaw(job.updates)
         if "ProfilerConfig" in request:
             current = updates.get("ProfilerConfig", echo.get("ProfilerConfig", {}))
             current.update(request["ProfilerConfig"])
@@ -850,7 +847,7 @@ class WarmPoolEmulator:
             updates["ProfilerRuleConfigurations"] = rules
         if "RemoteDebugConfig" in request:
             updates["RemoteDebugConfig"] = request["RemoteDebugConfig"]
-        job.updates = _dumps(updates)  # stored as text: later changes to the request can't leak
+        job.updates = _freeze(updates)  # a private copy: later changes to the request can't leak
 
     # -- StopTrainingJob / DeleteTrainingJob --------------------------------------------------
 
@@ -1103,11 +1100,34 @@ class WarmPoolEmulator:
 # -- module helpers --------------------------------------------------------------------------
 
 
+def _freeze(value: Any) -> bytes:
+    """A private, immutable copy of validated request data.
+
+    ``marshal`` format 0 is fast, keeps ints, floats, bools, strings, lists and dicts exactly,
+    and gives equal bytes for equal values (so equal configurations can be stored once).
+    """
+    try:
+        return marshal.dumps(value, 0)
+    except ValueError:  # a Mapping or sequence type marshal does not know: copy as plain data
+        return marshal.dumps(_plain(value), 0)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+_thaw: Final[Callable[[bytes], Any]] = marshal.loads
+
+
 def _echo(job: _Job) -> dict[str, Any]:
     """A fresh copy of the request members that DescribeTrainingJob echoes."""
-    echo: dict[str, Any] = json.loads(job.config)
+    echo: dict[str, Any] = _thaw(job.config)
     if job.hyperparameters is not None:
-        echo["HyperParameters"] = json.loads(job.hyperparameters)
+        echo["HyperParameters"] = _thaw(job.hyperparameters)
     return echo
 
 
