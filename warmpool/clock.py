@@ -172,12 +172,7 @@ class VirtualClock:
             while queue:
                 self.step()
             return
-        target = self.seconds(until) if isinstance(until, datetime) else until
-        target = _check_seconds(target, "until")
-        if target < self._now:
-            raise ValueError(
-                f"cannot run the clock back to {target!r}: it is already at {self._now!r}"
-            )
+        target = self.resolve(until)
         pop = heapq.heappop
         while queue and queue[0][0] <= target:
             at, _, _, _, callback, arg = pop(queue)
@@ -187,7 +182,23 @@ class VirtualClock:
 
     def advance(self, seconds: float) -> None:
         """Move the clock forward by ``seconds``, firing every event due on the way."""
+        self.run(self.later(seconds))
+
+    def resolve(self, until: float | datetime) -> float:
+        """``until`` (seconds since the epoch or a ``datetime``) as seconds, checked to be a
+        finite time no earlier than now."""
+        target = self.seconds(until) if isinstance(until, datetime) else until
+        target = _check_seconds(target, "until")
+        if target < self._now:
+            raise ValueError(
+                f"cannot run the clock back to {target!r}: it is already at {self._now!r} "
+                "and never moves backwards"
+            )
+        return target
+
+    def later(self, seconds: float) -> float:
+        """``now + seconds``, checking that ``seconds`` is a finite number >= 0."""
         seconds = _check_seconds(seconds, "seconds")
         if seconds < 0:
             raise ValueError(f"cannot advance by a negative amount ({seconds!r} seconds)")
-        self.run(self._now + seconds)
+        return self._now + seconds

@@ -311,25 +311,11 @@ class WarmPoolEmulator:
 
     def advance(self, seconds: float) -> None:
         """Move time forward by ``seconds``, firing every event due at or before the new now."""
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-            raise TypeError(f"seconds must be a number, not {seconds!r}")
-        if not math.isfinite(seconds) or seconds < 0:
-            raise ValueError(f"cannot advance by {seconds!r} seconds: it must be finite and >= 0")
-        self._run(self._clock.now + seconds)
+        self._run(self._clock.later(seconds))
 
     def run_until(self, t: float | datetime) -> None:
         """Move time forward to ``t`` (seconds since the epoch, or a ``datetime``)."""
-        target = self._clock.seconds(t) if isinstance(t, datetime) else t
-        if isinstance(target, bool) or not isinstance(target, (int, float)):
-            raise TypeError(f"t must be seconds since the epoch or a datetime, not {t!r}")
-        if not math.isfinite(target):
-            raise ValueError(f"t must be finite, not {t!r}")
-        if target < self._clock.now:
-            raise ValueError(
-                f"cannot run until {target!r}: the clock is already at "
-                f"{self._clock.now!r} and never moves backwards"
-            )
-        self._run(target)
+        self._run(self._clock.resolve(t))
 
     def _run(self, target: float) -> None:
         clock = self._clock
