@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from warmpool import JobPlan, Quota, WarmPoolEmulator
@@ -52,3 +53,31 @@ def emulator(
         plan = JobPlan(training_seconds=training_seconds)
         kwargs.setdefault("workload", lambda _request: plan)
     return WarmPoolEmulator(**kwargs)
+
+
+def describe(emu: WarmPoolEmulator, name: str) -> dict[str, Any]:
+    """``DescribeTrainingJob`` of ``name``."""
+    return emu.describe_training_job(TrainingJobName=name)
+
+
+def warm_pool_status(emu: WarmPoolEmulator, name: str) -> dict[str, Any] | None:
+    """The job's ``WarmPoolStatus``, or ``None`` when the key is absent."""
+    status: dict[str, Any] | None = describe(emu, name).get("WarmPoolStatus")
+    return status
+
+
+def pool_status(emu: WarmPoolEmulator, name: str) -> str | None:
+    """The ``Status`` of the job's ``WarmPoolStatus``, or ``None`` when it has none."""
+    status = warm_pool_status(emu, name)
+    return None if status is None else str(status["Status"])
+
+
+def plans_by_name(
+    plans: Mapping[str, JobPlan | None], default: JobPlan | None = None
+) -> Callable[[Mapping[str, Any]], JobPlan | None]:
+    """A workload hook giving each job name its own plan."""
+
+    def hook(req: Mapping[str, Any]) -> JobPlan | None:
+        return plans.get(req["TrainingJobName"], default)
+
+    return hook

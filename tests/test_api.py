@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import INSTANCE_TYPE, emulator, request
+from tests.factories import INSTANCE_TYPE, describe, emulator, pool_status, request
 from warmpool import Limits, Quota, Timing, VirtualClock, WarmPoolEmulator, errors
 from warmpool.events import PoolTerminated, TrainingStarted
 from warmpool.validation import RequestValidator
@@ -29,15 +29,6 @@ OTHER_PLAN_ARN = "arn:aws:sagemaker:us-east-1:123456789012:training-plan/plan-nu
 
 
 # --- local helpers ---------------------------------------------------------------------------
-
-
-def describe(emu: WarmPoolEmulator, name: str) -> dict[str, Any]:
-    return emu.describe_training_job(TrainingJobName=name)
-
-
-def pool_status(emu: WarmPoolEmulator, name: str) -> str | None:
-    warm_pool = describe(emu, name).get("WarmPoolStatus")
-    return None if warm_pool is None else str(warm_pool["Status"])
 
 
 def at(seconds: float) -> datetime:

@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.factories import OTHER_ROLE, emulator, request
+from tests.factories import OTHER_ROLE, describe, emulator, plans_by_name, request
+from tests.factories import warm_pool_status as pool_status
 from warmpool import JobPlan, Timing, VirtualClock, WarmPoolEmulator
 from warmpool.events import JobReleased, PoolTerminated, TrainingStarted
 
@@ -25,24 +26,6 @@ TRAIN = 600
 # loose message patterns: the error must say what is wrong, whatever its exact wording
 BAD_ADVANCE = r"(?i)advance|negative|finite|nan|inf"
 BACKWARDS = r"(?i)back|before|already|past"
-
-
-def describe(emu: WarmPoolEmulator, name: str) -> dict[str, Any]:
-    return emu.describe_training_job(TrainingJobName=name)
-
-
-def pool_status(emu: WarmPoolEmulator, name: str) -> dict[str, Any] | None:
-    status: dict[str, Any] | None = describe(emu, name).get("WarmPoolStatus")
-    return status
-
-
-def plans_by_name(plans: Mapping[str, JobPlan | None], default: JobPlan | None = None) -> Any:
-    """A workload hook giving each job name its own plan."""
-
-    def hook(req: Mapping[str, Any]) -> JobPlan | None:
-        return plans.get(req["TrainingJobName"], default)
-
-    return hook
 
 
 def seconds(training: float) -> JobPlan:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import INSTANCE_TYPE, emulator, request
+from tests.factories import INSTANCE_TYPE, describe, emulator, pool_status, request
 from warmpool import Event, JobPlan, Quota, Timing, WarmPoolEmulator, errors
 from warmpool.events import (
     JobCreated,
@@ -33,15 +33,6 @@ KEY = "sagemaker:KeepAlivePeriod"
 
 
 # --- local helpers ---------------------------------------------------------------------------
-
-
-def describe(emu: WarmPoolEmulator, name: str) -> dict[str, Any]:
-    return emu.describe_training_job(TrainingJobName=name)
-
-
-def pool_status(emu: WarmPoolEmulator, name: str) -> str | None:
-    warm_pool = describe(emu, name).get("WarmPoolStatus")
-    return None if warm_pool is None else str(warm_pool["Status"])
 
 
 def snapshot(emu: WarmPoolEmulator) -> dict[str, Any]:

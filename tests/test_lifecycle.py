@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from transitions import Machine, MachineError
 from transitions.extensions.states import Timeout
 
-from tests.factories import emulator, request
+from tests.factories import describe, emulator, request
 from warmpool import JobPlan, Timing, WarmPoolEmulator, errors
 from warmpool.errors import ControlError, IllegalTransition, WarmPoolError
 from warmpool.lifecycle import JOB, JOB_MACHINE, POOL, POOL_MACHINE, TRAINING_JOB_STATUS, Moves
@@ -68,10 +68,6 @@ MACHINES = [
     pytest.param(POOL_MACHINE, POOL, id="pool"),
     pytest.param(JOB_MACHINE, JOB, id="job"),
 ]
-
-
-def describe(emu: WarmPoolEmulator, name: str) -> dict[str, Any]:
-    return emu.describe_training_job(TrainingJobName=name)
 
 
 def statuses(emu: WarmPoolEmulator, name: str) -> tuple[str, str]:

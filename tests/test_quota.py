@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import INSTANCE_TYPE, emulator, request
+from tests.factories import INSTANCE_TYPE, emulator, pool_status, request
 from warmpool import JobPlan, Quota, QuotaLedger, QuotaUsage, Timing, WarmPoolEmulator, errors
 from warmpool.events import PoolTerminated, QuotaRefused
 
@@ -26,11 +26,6 @@ def limit_text(instance_type: str, limit: int, used: int, delta: int) -> str:
         f"Instances, with current utilization of {used} Instances and a request delta of "
         f"{delta} Instances. Please contact AWS support to request an increase for this limit."
     )
-
-
-def pool_status(emu: WarmPoolEmulator, name: str) -> str | None:
-    warm_pool = emu.describe_training_job(TrainingJobName=name).get("WarmPoolStatus")
-    return None if warm_pool is None else str(warm_pool["Status"])
 
 
 def observed_use(emu: WarmPoolEmulator) -> dict[str, tuple[int, int]]:

@@ -7,13 +7,13 @@ jobs train 600 s, so a first job created at 0 launches at 180 and is released at
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from tests.factories import INSTANCE_TYPE, OTHER_ROLE, emulator, request
+from tests.factories import INSTANCE_TYPE, OTHER_ROLE, describe, emulator, plans_by_name, request
+from tests.factories import warm_pool_status as pool_status
 from warmpool import JobPlan, Limits, Quota, WarmPoolEmulator, errors
 from warmpool.events import JobReleased, PoolTerminated, QuotaRefused, TrainingStarted
 
@@ -39,29 +39,10 @@ SEED_POLICY: dict[str, Any] = {
 # -- local helpers ---------------------------------------------------------------------------
 
 
-def describe(emu: WarmPoolEmulator, name: str) -> dict[str, Any]:
-    return emu.describe_training_job(TrainingJobName=name)
-
-
-def pool_status(emu: WarmPoolEmulator, name: str) -> dict[str, Any] | None:
-    """The job's ``WarmPoolStatus``, or ``None`` when the key is absent."""
-    status: dict[str, Any] | None = describe(emu, name).get("WarmPoolStatus")
-    return status
-
-
 def started(emu: WarmPoolEmulator, name: str) -> TrainingStarted:
     """The (single) TrainingStarted event of a job."""
     (event,) = [e for e in emu.events.of_type(TrainingStarted) if e.job == name]
     return event
-
-
-def plans_by_name(plans: Mapping[str, JobPlan | None], default: JobPlan | None = None) -> Any:
-    """A workload hook giving each job name its own plan."""
-
-    def hook(req: Mapping[str, Any]) -> JobPlan | None:
-        return plans.get(req["TrainingJobName"], default)
-
-    return hook
 
 
 def with_vpc(name: str, groups: list[str], subnets: list[str], **extra: Any) -> dict[str, Any]:

@@ -7,14 +7,14 @@ first job created at 0 launches at 180 and is released at 780.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.factories import INSTANCE_TYPE, OTHER_ROLE, emulator, request
+from tests.factories import INSTANCE_TYPE, OTHER_ROLE, describe, emulator, plans_by_name, request
+from tests.factories import warm_pool_status as pool_status
 from warmpool import JobPlan, Limits, Quota, Timing, WarmPoolEmulator, errors
 from warmpool.errors import ControlError
 from warmpool.events import PoolKept, PoolTerminated, TrainingStarted
@@ -24,15 +24,6 @@ WARM = 20
 TRAIN = 600
 RELEASE_1 = COLD + TRAIN
 DAY = 86400
-
-
-def describe(emu: WarmPoolEmulator, name: str) -> dict[str, Any]:
-    return emu.describe_training_job(TrainingJobName=name)
-
-
-def pool_status(emu: WarmPoolEmulator, name: str) -> dict[str, Any] | None:
-    status: dict[str, Any] | None = describe(emu, name).get("WarmPoolStatus")
-    return status
 
 
 def terminated(billable: int) -> dict[str, Any]:
@@ -56,15 +47,6 @@ def reason(emu: WarmPoolEmulator, name: str) -> str | None:
 def warm(emu: WarmPoolEmulator, name: str) -> bool:
     (event,) = [e for e in emu.events.of_type(TrainingStarted) if e.job == name]
     return event.warm
-
-
-def plans_by_name(plans: Mapping[str, JobPlan | None], default: JobPlan | None = None) -> Any:
-    """A workload hook giving each job name its own plan."""
-
-    def hook(req: Mapping[str, Any]) -> JobPlan | None:
-        return plans.get(req["TrainingJobName"], default)
-
-    return hook
 
 
 def capped(lifetime: int, **kwargs: Any) -> WarmPoolEmulator:
