@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Final, TypeGuard
+from typing import Any, Final
 
 import attrs
 
@@ -55,7 +55,13 @@ from .events import (
 from .iam import Policy
 from .identity import IdentityKey, identity_key
 from .quota import Quota, QuotaLedger, training_limit_message
-from .validation import RequestValidator, load_model, problem, validation_error
+from .validation import (
+    RequestValidator,
+    load_model,
+    problem,
+    resource_config_problems,
+    validation_error,
+)
 
 __all__ = ["WarmPoolEmulator", "WarmPoolView", "Workload"]
 
@@ -406,7 +412,7 @@ class WarmPoolEmulator:
         """``CreateTrainingJob``: start a job, on a matching ``Available`` warm pool if any."""
         op = "CreateTrainingJob"
         problems = self._validator.problems(op, request)
-        problems.extend(_resource_config_problems(request))
+        problems.extend(resource_config_problems(request))
         if problems:
             raise validation_error(problems, op)
         resource: Mapping[str, Any] = request["ResourceConfig"]
@@ -1117,111 +1123,6 @@ def _warm_pool_status(job: _Job) -> dict[str, Any] | None:
 
 def _invalid(operation: str, field: str, value: object, rule: str) -> ValidationException:
     return validation_error([problem(field, value, rule)], operation)
-
-
-def _resource_config_problems(request: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Rules on ``ResourceConfig`` that botocore's model cannot express (SPEC §9, D3, D16).
-
-    Members of the wrong type are skipped here: the model's check reports them.
-    """
-    resource = request.get("ResourceConfig")
-    if resource is None:
-        return [
-            problem(
-                "ResourceConfig",
-                None,
-                "Member must not be null (warmpool emulates training jobs that run on "
-                "provisioned instances)",
-            )
-        ]
-    if not isinstance(resource, Mapping):
-        return []
-    found: list[tuple[str, str]] = []
-    for read_only in ("SelectedInstanceType", "SelectedInstanceCount"):
-        if read_only in resource:
-            found.append(
-                problem(
-                    f"ResourceConfig.{read_only}",
-                    resource[read_only],
-                    "Member is read-only and isn't accepted in CreateTrainingJob requests",
-                )
-            )
-    if "InstancePreferences" in resource:
-        found.append(
-            problem(
-                "ResourceConfig.InstancePreferences",
-                "...",
-                "Member is not emulated by warmpool; give ResourceConfig.InstanceType",
-            )
-        )
-    groups = resource.get("InstanceGroups")
-    keep_alive = resource.get("KeepAlivePeriodInSeconds")
-    asks_keep_alive = _is_int(keep_alive) and keep_alive > 0
-    if groups:
-        for field in ("InstanceType", "InstanceCount"):
-            if field in resource:
-                found.append(
-                    problem(
-                        f"ResourceConfig.{field}",
-                        resource[field],
-                        "Member must not be given together with ResourceConfig.InstanceGroups",
-                    )
-                )
-        if isinstance(groups, (list, tuple)):
-            for index, group in enumerate(groups):
-                count = group.get("InstanceCount") if isinstance(group, Mapping) else None
-                if _is_int(count) and count < 1:
-                    found.append(
-                        problem(
-                            f"ResourceConfig.InstanceGroups[{index}].InstanceCount",
-                            count,
-                            "Member must have value greater than or equal to 1",
-                        )
-                    )
-        if asks_keep_alive:
-            found.append(
-                problem(
-                    "ResourceConfig.KeepAlivePeriodInSeconds",
-                    keep_alive,
-                    "Member must be 0 or absent when ResourceConfig.InstanceGroups "
-                    "is given: warm pools cannot be used with heterogeneous "
-                    "clusters",
-                )
-            )
-    else:
-        if resource.get("InstanceType") is None:
-            found.append(
-                problem(
-                    "ResourceConfig.InstanceType",
-                    None,
-                    "Member must not be null unless ResourceConfig.InstanceGroups is given",
-                )
-            )
-        count = resource.get("InstanceCount")
-        if count is None:
-            found.append(problem("ResourceConfig.InstanceCount", None, "Member must not be null"))
-        elif _is_int(count) and count < 1:
-            found.append(
-                problem(
-                    "ResourceConfig.InstanceCount",
-                    count,
-                    "Member must have value greater than or equal to 1",
-                )
-            )
-    if asks_keep_alive and request.get("EnableManagedSpotTraining") is True:
-        found.append(
-            problem(
-                "ResourceConfig.KeepAlivePeriodInSeconds",
-                keep_alive,
-                "Member must be 0 or absent when EnableManagedSpotTraining is true: "
-                "warm pools cannot be used with managed spot training",
-            )
-        )
-    return found
-
-
-def _is_int(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _access_denied_message(account: str, arn: str, reason: str, keep_alive: int | None) -> str:
