@@ -898,7 +898,8 @@ def validation_error(problems: list[tuple[str, str]], operation: str) -> Validat
 
 def resource_config_problems(request: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Rules of ``CreateTrainingJob`` on ``ResourceConfig`` that botocore's model cannot
-    express (SPEC §9, D3, D16), as ``(path, item)`` problems to add to :meth:`RequestValidator.problems`.
+    express (SPEC §9, D3, D16), as ``(path, item)`` problems to add to those of
+    :meth:`RequestValidator.problems`.
 
     Members of the wrong type are skipped here: the model's check reports them.
     """
