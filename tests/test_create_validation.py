@@ -827,3 +827,34 @@ def test_iam_is_checked_before_quotas() -> None:
     """D15: an IAM-denied request over the training limit is AccessDenied."""
     emu, _ = busy_emulator()
     refuse(emu, request("new", keep_alive=3000, volume_size=70), errors.AccessDeniedException)
+
+
+def test_max_runtime_above_28_days_is_refused_naming_the_field() -> None:
+    """D16: MaxRuntimeInSeconds is at most 28 days (AWS API reference)."""
+    emu = emulator()
+    body = request("long", StoppingCondition={"MaxRuntimeInSeconds": 28 * 86400 + 1})
+    with pytest.raises(errors.ValidationException) as caught:
+        emu.create_training_job(**body)
+    assert caught.value.field == "StoppingCondition.MaxRuntimeInSeconds"
+    assert "less than or equal to 2419200" in caught.value.message
+    assert emu.job_names() == []
+    emu.create_training_job(**request("ok", StoppingCondition={"MaxRuntimeInSeconds": 28 * 86400}))
+    assert emu.job_names() == ["ok"]
+
+
+def test_max_wait_shorter_than_max_runtime_is_refused_naming_the_field() -> None:
+    """D16: MaxWaitTimeInSeconds must be at least MaxRuntimeInSeconds (AWS API reference)."""
+    emu = emulator()
+    body = request(
+        "spot",
+        keep_alive=None,
+        EnableManagedSpotTraining=True,
+        StoppingCondition={"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 1800},
+    )
+    with pytest.raises(errors.ValidationException) as caught:
+        emu.create_training_job(**body)
+    assert caught.value.field == "StoppingCondition.MaxWaitTimeInSeconds"
+    assert "greater than or equal to StoppingCondition.MaxRuntimeInSeconds" in caught.value.message
+    body["StoppingCondition"] = {"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 3600}
+    emu.create_training_job(**body)
+    assert emu.job_names() == ["spot"]

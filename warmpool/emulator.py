@@ -57,9 +57,9 @@ from .identity import IdentityKey, identity_key
 from .quota import Quota, QuotaLedger, training_limit_message
 from .validation import (
     RequestValidator,
+    create_rule_problems,
     load_model,
     problem,
-    resource_config_problems,
     validation_error,
 )
 
@@ -412,7 +412,7 @@ class WarmPoolEmulator:
         """``CreateTrainingJob``: start a job, on a matching ``Available`` warm pool if any."""
         op = "CreateTrainingJob"
         problems = self._validator.problems(op, request)
-        problems.extend(resource_config_problems(request))
+        problems.extend(create_rule_problems(request))
         if problems:
             raise validation_error(problems, op)
         resource: Mapping[str, Any] = request["ResourceConfig"]

@@ -62,9 +62,9 @@ from warmpool.errors import ValidationException
 
 __all__ = [
     "RequestValidator",
+    "create_rule_problems",
     "load_model",
     "problem",
-    "resource_config_problems",
     "validation_error",
 ]
 
@@ -896,10 +896,10 @@ def validation_error(problems: list[tuple[str, str]], operation: str) -> Validat
 # --------------------------------------------------------------------------------------------
 
 
-def resource_config_problems(request: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Rules of ``CreateTrainingJob`` on ``ResourceConfig`` that botocore's model cannot
-    express (SPEC §9, D3, D16), as ``(path, item)`` problems to add to those of
-    :meth:`RequestValidator.problems`.
+def create_rule_problems(request: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Rules of ``CreateTrainingJob`` that botocore's model cannot express (SPEC §9, D3, D16),
+    on ``ResourceConfig`` and ``StoppingCondition``, as ``(path, item)`` problems to add to
+    those of :meth:`RequestValidator.problems`.
 
     Members of the wrong type are skipped here: the model's check reports them.
     """
@@ -987,6 +987,7 @@ def resource_config_problems(request: Mapping[str, Any]) -> list[tuple[str, str]
                     "Member must have value greater than or equal to 1",
                 )
             )
+    found.extend(_stopping_condition_problems(request.get("StoppingCondition")))
     if asks_keep_alive and request.get("EnableManagedSpotTraining") is True:
         found.append(
             problem(
@@ -1001,3 +1002,32 @@ def resource_config_problems(request: Mapping[str, Any]) -> list[tuple[str, str]
 
 def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+#: The longest MaxRuntimeInSeconds AWS documents: "The maximum value is 28 days."
+MAX_RUNTIME_SECONDS: Final = 28 * 86400
+
+
+def _stopping_condition_problems(stopping: object) -> list[tuple[str, str]]:
+    if not isinstance(stopping, Mapping):
+        return []
+    found: list[tuple[str, str]] = []
+    runtime = stopping.get("MaxRuntimeInSeconds")
+    if _is_int(runtime) and runtime > MAX_RUNTIME_SECONDS:
+        found.append(
+            problem(
+                "StoppingCondition.MaxRuntimeInSeconds",
+                runtime,
+                f"Member must have value less than or equal to {MAX_RUNTIME_SECONDS} (28 days)",
+            )
+        )
+    wait = stopping.get("MaxWaitTimeInSeconds")
+    if _is_int(wait) and _is_int(runtime) and wait < runtime:
+        found.append(
+            problem(
+                "StoppingCondition.MaxWaitTimeInSeconds",
+                wait,
+                "Member must be greater than or equal to StoppingCondition.MaxRuntimeInSeconds",
+            )
+        )
+    return found
