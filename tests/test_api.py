@@ -1492,3 +1492,17 @@ def test_changing_a_describe_response_after_a_profiler_update_does_not_change_th
     first["ProfilerConfig"]["ProfilingIntervalInMilliseconds"] = 1
     again = emu.describe_training_job(TrainingJobName="profiled")
     assert again["ProfilerConfig"] == {"ProfilingIntervalInMilliseconds": 500}
+
+
+@pytest.mark.parametrize(
+    "stamp", ["2026-01-01T00:00:00.5Z", "2026-01-01T00:00:00,5+00:00", "2026-01-01 00:00:00.5z"]
+)
+def test_list_time_filters_take_every_iso_8601_form_the_request_check_accepts(stamp: str) -> None:
+    """D20, SPEC §9: a timestamp string that passes validation filters the list, on every
+    supported Python (3.10's fromisoformat alone refuses one-digit fractions and commas)."""
+    emu = emulator()
+    emu.create_training_job(**request("early"))
+    emu.advance(10)
+    emu.create_training_job(**request("late"))
+    listed = emu.list_training_jobs(CreationTimeAfter=stamp)["TrainingJobSummaries"]
+    assert [summary["TrainingJobName"] for summary in listed] == ["late"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
@@ -22,6 +23,7 @@ __all__ = [
     "RELEASE",
     "START",
     "VirtualClock",
+    "parse_timestamp",
 ]
 
 DEFAULT_EPOCH: Final = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -34,6 +36,43 @@ RELEASE: Final = 1
 START: Final = 2
 
 _Entry = tuple[float, int, int, int, Callable[[Any], None], Any]
+
+# ISO 8601 extended format, parsed here rather than by datetime.fromisoformat so every supported
+# Python accepts the same strings (3.10's refuses "Z", commas and 1-5 fraction digits).
+_ISO_8601: Final = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
+    r"(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?)?",
+    re.ASCII,
+)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """An ISO 8601 timestamp as a ``datetime`` (naive if the text gives no offset).
+
+    >>> parse_timestamp("2026-01-01T00:00:00.5Z")
+    datetime.datetime(2026, 1, 1, 0, 0, 0, 500000, tzinfo=datetime.timezone.utc)
+    """
+    match = _ISO_8601.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"not an ISO 8601 timestamp: {text!r}")
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    zone = None
+    if zulu is not None:
+        zone = timezone.utc
+    elif sign is not None:
+        offset = timedelta(hours=int(off_h), minutes=int(off_m or 0))
+        zone = timezone(-offset if sign == "-" else offset)
+    return datetime(
+        int(year),
+        int(month),
+        int(day),
+        int(hour or 0),
+        int(minute or 0),
+        int(second or 0),
+        int((fraction or "0")[:6].ljust(6, "0")),
+        tzinfo=zone,
+    )
 
 
 def _check_seconds(value: object, what: str) -> float:
@@ -100,13 +139,7 @@ class VirtualClock:
         seconds (as botocore accepts for timestamp parameters), or an ISO 8601 string.
         """
         if isinstance(when, str):
-            text = when.strip()
-            if text.endswith(("Z", "z")):
-                text = text[:-1] + "+00:00"
-            try:
-                when = datetime.fromisoformat(text)
-            except ValueError:
-                raise ValueError(f"not an ISO 8601 timestamp: {when!r}") from None
+            when = parse_timestamp(when)
         if isinstance(when, datetime):
             if when.tzinfo is None or when.utcoffset() is None:
                 when = when.replace(tzinfo=timezone.utc)

@@ -54,10 +54,11 @@ import sys
 import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from importlib import resources
 from typing import Any, Final, TypeAlias, TypeGuard
 
+from warmpool.clock import parse_timestamp
 from warmpool.errors import ValidationException
 
 __all__ = [
@@ -285,36 +286,14 @@ def _matcher_for(pattern: str | None) -> _Matcher | None:
 # Timestamps
 # --------------------------------------------------------------------------------------------
 
-# ISO-8601 extended format, parsed by hand so Python 3.10 (whose fromisoformat rejects "Z")
-# and later versions agree exactly.
-_ISO_8601: Final = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
-    r"(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?)?",
-    re.ASCII,
-)
 _EPOCH_MIN: Final = -62135596800  # 0001-01-01T00:00:00Z
 _EPOCH_MAX: Final = 253402300799  # 9999-12-31T23:59:59Z
 
 
 def _is_iso_8601(text: str) -> bool:
-    match = _ISO_8601.fullmatch(text)
-    if match is None:
-        return False
-    year, month, day, hour, minute, second, fraction, _z, sign, off_h, off_m = match.groups()
     try:
-        datetime(
-            int(year),
-            int(month),
-            int(day),
-            int(hour or 0),
-            int(minute or 0),
-            int(second or 0),
-            int((fraction or "0")[:6].ljust(6, "0")),
-        )
-        if sign is not None:
-            timezone(timedelta(hours=int(off_h), minutes=int(off_m or 0)))
-    except ValueError:
+        parse_timestamp(text)
+    except ValueError:  # not the format, or a day, hour or offset out of range
         return False
     return True
 
