@@ -28,6 +28,7 @@ __all__ = [
     "RetainedInterval",
     "TrainingInterval",
     "billable_seconds",
+    "training_seconds",
 ]
 
 #: How a retained interval can end.
@@ -46,6 +47,16 @@ def billable_seconds(duration: float) -> int:
     (1800, 1800, 0)
     """
     return math.ceil(round(duration, 6))
+
+
+def training_seconds(duration: float) -> int:
+    """``TrainingTimeInSeconds`` / ``BillableTimeInSeconds`` of a training that lasted
+    ``duration``: :func:`billable_seconds`, but at least 1 (the model's minimum; D6).
+
+    >>> training_seconds(0), training_seconds(59.5)
+    (1, 60)
+    """
+    return max(1, billable_seconds(duration))
 
 
 @attrs.frozen(slots=True)

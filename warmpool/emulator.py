@@ -28,7 +28,7 @@ from typing import Any, Final
 import attrs
 
 from . import lifecycle as lc
-from .billing import BillingLedger, billable_seconds
+from .billing import BillingLedger, training_seconds
 from .clock import EXPIRY, RELEASE, START, VirtualClock
 from .config import JobPlan, Limits, Timing
 from .errors import (
@@ -98,7 +98,7 @@ _BOOLEAN_DEFAULTS: Final = (
     "EnableInterContainerTrafficEncryption",
     "EnableManagedSpotTraining",
 )
-_JOB_STATUSES: Final = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
+_JOB_STATUSES: Final = tuple(_MODEL["shapes"]["TrainingJobStatus"]["enum"])
 
 _STATUS_MESSAGES: Final = {
     lc.TRAINING: "Training image download completed. Training in progress.",
@@ -259,7 +259,7 @@ class WarmPoolEmulator:
         self._available: dict[int, _Job] = {}
         # Intern tables, so equal values are stored once; cleared when they grow large.
         self._keys: dict[IdentityKey, IdentityKey] = {}
-        self._configs: dict[str, str] = {}
+        self._configs: dict[bytes, bytes] = {}
         self._groups: dict[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = {}
 
     def __repr__(self) -> str:
@@ -376,13 +376,6 @@ class WarmPoolEmulator:
             "RetryAttempts": 0,
         }
         return body
-
-    def _validate(self, operation: str, request: Mapping[str, Any]) -> None:
-        try:
-            self._validator.validate(operation, request)
-        except ValidationException as error:
-            error.operation = operation
-            raise
 
     def _get(self, operation: str, name: str) -> _Job:
         job = self._jobs.get(name)
@@ -595,7 +588,7 @@ class WarmPoolEmulator:
         cluster = job.cluster
         cluster_id = None if cluster is None else cluster.id
         if job.started_at is not None:
-            seconds = max(1, billable_seconds(now - job.started_at))
+            seconds = training_seconds(now - job.started_at)
             role = job.key.role_arn
             for instance_type, count in job.groups:
                 self._billing._record_training(
@@ -679,7 +672,7 @@ class WarmPoolEmulator:
     def describe_training_job(self, **request: Any) -> dict[str, Any]:
         """``DescribeTrainingJob``: the job's configuration, statuses, times and warm pool."""
         op = "DescribeTrainingJob"
-        self._validate(op, request)
+        self._validator.validate(op, request)
         job = self._get(op, request["TrainingJobName"])
         self._settle()
         return self._response(self._describe(job))
@@ -714,7 +707,7 @@ class WarmPoolEmulator:
         body["LastModifiedTime"] = at(job.last_modified)
         body["SecondaryStatusTransitions"] = self._transitions(job)
         if job.started_at is not None and job.ended_at is not None:
-            seconds = max(1, billable_seconds(job.ended_at - job.started_at))
+            seconds = training_seconds(job.ended_at - job.started_at)
             body["TrainingTimeInSeconds"] = seconds
             body["BillableTimeInSeconds"] = seconds
         warm_pool = _warm_pool_status(job)
@@ -763,7 +756,7 @@ class WarmPoolEmulator:
         """``UpdateTrainingJob``: change the keep-alive of an ``Available`` warm pool (0 releases
         it now), or the profiler / remote debug configuration of a running job."""
         op = "UpdateTrainingJob"
-        self._validate(op, request)
+        self._validator.validate(op, request)
         if len(request) == 1:
             raise ValidationException(
                 "Invalid UpdateTrainingJobRequest, the request cannot be empty",
@@ -845,7 +838,7 @@ class WarmPoolEmulator:
         """``StopTrainingJob``: ``Stopping`` for ``Timing.stopping_seconds``, then ``Stopped``.
         A stop before the cluster launched cancels the launch (no warm pool can be kept)."""
         op = "StopTrainingJob"
-        self._validate(op, request)
+        self._validator.validate(op, request)
         job = self._get(op, request["TrainingJobName"])
         if job.state != _STARTING and job.state != _TRAINING:
             raise ValidationException(
@@ -873,7 +866,7 @@ class WarmPoolEmulator:
         """``DeleteTrainingJob``: remove a job that is in a terminal state and holds no
         ``Available`` warm pool; its name can then be used again."""
         op = "DeleteTrainingJob"
-        self._validate(op, request)
+        self._validator.validate(op, request)
         name = request["TrainingJobName"]
         job = self._jobs.get(name)
         if job is None:
@@ -903,7 +896,7 @@ class WarmPoolEmulator:
         Filters apply before paging, so every page but the last is full.
         """
         op = "ListTrainingJobs"
-        self._validate(op, request)
+        self._validator.validate(op, request)
         sort_by = request.get("SortBy", "CreationTime")
         sort_order = request.get("SortOrder", "Ascending")
         limit = request.get("MaxResults", 10)  # the model bounds it to 1..100
