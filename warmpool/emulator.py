@@ -343,16 +343,10 @@ class WarmPoolEmulator:
         at = self._clock.peek()
         return None if at == math.inf else at
 
-    def _is_live(self, at: float, callback: Callable[[Any], None], job: Any) -> bool:
-        if not isinstance(job, _Job):
-            return True  # not ours (a shared clock)
-        if callback == self._on_start:
-            return job.state == _STARTING
-        if callback == self._on_expiry:
-            return job.pool == _AVAILABLE and job.expires_at == at
-        if callback == self._on_stop_done:
-            return job.state == _STOPPING
-        return job.state == _TRAINING  # the plan's end or the max runtime
+    @staticmethod
+    def _is_live(at: float, callback: Callable[[Any], None], job: Any) -> bool:
+        live = _LIVENESS.get(getattr(callback, "__func__", None))
+        return live is None or not isinstance(job, _Job) or live(job, at)
 
     def _settle(self) -> None:
         clock = self._clock
@@ -523,9 +517,9 @@ class WarmPoolEmulator:
     # -- scheduled events ---------------------------------------------------------------------
 
     def _on_start(self, job: _Job) -> None:
-        if job.state != _STARTING:
-            return  # stopped or failed before it started
         now = self._clock.now
+        if not _start_is_live(job, now):
+            return
         if job.cluster is None:
             self._clusters += 1
             job.cluster = _Cluster(self._clusters, now)
@@ -544,7 +538,7 @@ class WarmPoolEmulator:
         self._events._record(TrainingStarted, now, job.name, job.cluster.id, job.warm)
 
     def _on_plan_end(self, job: _Job) -> None:
-        if job.state != _TRAINING:
+        if not _training_end_is_live(job, self._clock.now):
             return
         plan = job.plan
         assert plan is not None
@@ -554,17 +548,17 @@ class WarmPoolEmulator:
             self._release(job, "fail", plan.failure_class, plan.failure_message)
 
     def _on_max_runtime(self, job: _Job) -> None:
-        if job.state == _TRAINING:
+        if _training_end_is_live(job, self._clock.now):
             self._release(job, "time_out")
 
     def _on_stop_done(self, job: _Job) -> None:
-        if job.state == _STOPPING:
+        if _stop_is_live(job, self._clock.now):
             self._release(job, "finish_stop")
 
     def _on_expiry(self, job: _Job) -> None:
         now = self._clock.now
-        if job.pool != _AVAILABLE or job.expires_at != now:
-            return  # reused, terminated, or its expiry was moved by UpdateTrainingJob
+        if not _expiry_is_live(job, now):
+            return
         assert job.available_at is not None and job.keep_alive is not None
         capped = job.available_at + job.keep_alive > now
         self._terminate_available(job, "LifetimeCap" if capped else "Expired")
@@ -1066,6 +1060,38 @@ class WarmPoolEmulator:
             reused_by=job.reused_by,
             reason=job.pool_reason if job.pool == _TERMINATED else None,
         )
+
+
+# -- stale scheduled events ----------------------------------------------------------------------
+# The emulator never cancels a scheduled event; when one fires it may find nothing left to do
+# (a stop came first, a pool was reused or its expiry moved). One predicate per callback says
+# whether it is still live: the callback checks it, and so does next_event_time().
+
+
+def _start_is_live(job: _Job, at: float) -> bool:
+    return job.state == _STARTING  # not stopped or failed before it started
+
+
+def _training_end_is_live(job: _Job, at: float) -> bool:
+    return job.state == _TRAINING  # the plan's end or the max runtime, unless it ended earlier
+
+
+def _stop_is_live(job: _Job, at: float) -> bool:
+    return job.state == _STOPPING
+
+
+def _expiry_is_live(job: _Job, at: float) -> bool:
+    # not reused or terminated, and its expiry not moved by UpdateTrainingJob
+    return job.pool == _AVAILABLE and job.expires_at == at
+
+
+_LIVENESS: Final[dict[Any, Callable[[_Job, float], bool]]] = {
+    WarmPoolEmulator._on_start: _start_is_live,
+    WarmPoolEmulator._on_plan_end: _training_end_is_live,
+    WarmPoolEmulator._on_max_runtime: _training_end_is_live,
+    WarmPoolEmulator._on_stop_done: _stop_is_live,
+    WarmPoolEmulator._on_expiry: _expiry_is_live,
+}
 
 
 # -- module helpers --------------------------------------------------------------------------
