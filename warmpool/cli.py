@@ -162,13 +162,8 @@ def demo(out: Any = None, *, keep_alive: int = 1800, gap: int = 1000) -> WarmPoo
     emu.advance(timing.cold_start_seconds + SECONDS_PER_EPOCH)  # job 1 trains one epoch
     emu.advance(gap)
     emu.create_training_job(**seed_request(names[1], epochs=2, keep_alive=keep_alive))
-    warm = (
-        emu.warm_pool(names[1]) is not None
-        and emu.describe_training_job(TrainingJobName=names[0])
-        .get("WarmPoolStatus", {})
-        .get("Status")
-        == "Reused"
-    )
+    first_pool = emu.warm_pool(names[0])
+    warm = first_pool is not None and first_pool.status == "Reused"  # job 2 took job 1's pool
     start = timing.warm_start_seconds if warm else timing.cold_start_seconds
     emu.advance(start + 2 * SECONDS_PER_EPOCH)  # job 2 trains two epochs
     emu.advance(min(600, keep_alive // 2))
