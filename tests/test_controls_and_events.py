@@ -112,6 +112,23 @@ def test_complete_at_the_instant_training_starts_gives_one_billable_second() -> 
     assert (body["TrainingTimeInSeconds"], body["BillableTimeInSeconds"]) == (1, 1)
 
 
+def job_past_training(how: str) -> WarmPoolEmulator:
+    """An emulator whose job "j" trained, then is ``how``: "completed", "failed", "stopping"
+    (60 s of stopping to go) or "stopped"."""
+    emu = emulator(training_seconds=None, timing=Timing(stopping_seconds=60))
+    emu.create_training_job(**request("j"))
+    emu.advance(300)
+    if how == "completed":
+        emu.complete_training_job("j")
+    elif how == "failed":
+        emu.fail_training_job("j")
+    else:
+        emu.stop_training_job(TrainingJobName="j")
+        if how == "stopped":
+            emu.advance(60)
+    return emu
+
+
 def test_complete_while_starting_is_a_control_error() -> None:
     """D24: complete applies only while Training."""
     emu = emulator(training_seconds=None)
@@ -126,17 +143,7 @@ def test_complete_while_starting_is_a_control_error() -> None:
 @pytest.mark.parametrize("how", ["completed", "stopping", "stopped", "failed"])
 def test_complete_after_training_ended_is_a_control_error(how: str) -> None:
     """D24: complete applies only while Training (not Stopping or terminal)."""
-    emu = emulator(training_seconds=None, timing=Timing(stopping_seconds=60))
-    emu.create_training_job(**request("j"))
-    emu.advance(300)
-    if how == "completed":
-        emu.complete_training_job("j")
-    elif how == "failed":
-        emu.fail_training_job("j")
-    else:
-        emu.stop_training_job(TrainingJobName="j")
-        if how == "stopped":
-            emu.advance(60)
+    emu = job_past_training(how)
     before = snapshot(emu)
     with pytest.raises(errors.ControlError):
         emu.complete_training_job("j")
@@ -194,15 +201,7 @@ def test_fail_while_training_with_another_class_terminates_the_pool(failure_clas
 @pytest.mark.parametrize("how", ["completed", "stopping", "failed"])
 def test_fail_when_not_in_progress_is_a_control_error(how: str) -> None:
     """D24: fail applies only while InProgress."""
-    emu = emulator(training_seconds=None, timing=Timing(stopping_seconds=60))
-    emu.create_training_job(**request("j"))
-    emu.advance(300)
-    if how == "completed":
-        emu.complete_training_job("j")
-    elif how == "failed":
-        emu.fail_training_job("j")
-    else:
-        emu.stop_training_job(TrainingJobName="j")
+    emu = job_past_training(how)
     before = snapshot(emu)
     with pytest.raises(errors.ControlError):
         emu.fail_training_job("j")
