@@ -1,14 +1,17 @@
-"""The ``warmpool`` command: ``warmpool demo`` runs the seed document's walk-through."""
+"""The ``warmpool`` command: ``warmpool demo`` runs the seed document's walk-through;
+``warmpool serve`` serves the emulator over SageMaker's wire protocol (see ``docs/server.md``)."""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Mapping, Sequence
+from types import FrameType
 from typing import Any
 
 from . import __version__
-from .config import JobPlan
+from .config import JobPlan, Limits
 from .emulator import WarmPoolEmulator
 from .errors import WarmPoolError
 from .events import (
@@ -24,8 +27,9 @@ from .events import (
     TrainingStarted,
 )
 from .quota import Quota
+from .server import DEFAULT_MAX_BODY_BYTES, make_server, warn_if_exposed
 
-__all__ = ["demo", "main"]
+__all__ = ["demo", "main", "serve"]
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 INSTANCE_TYPE = "ml.g5.xlarge"
@@ -195,6 +199,181 @@ def demo(out: Any = None, *, keep_alive: int = 1800, gap: int = 1000) -> WarmPoo
     return emu
 
 
+_LIMITS = {"seed": Limits.SEED, "docs": Limits.DOCS_CURRENT, "api": Limits.API_MODEL}
+
+
+def _type_count(text: str) -> tuple[str, int]:
+    """``TYPE=N`` (e.g. ``ml.m5.xlarge=2``) as ``(type, n)``; for argparse."""
+    instance_type, sep, count = text.partition("=")
+    if not sep or not instance_type.strip() or not count.strip().isdigit():
+        raise argparse.ArgumentTypeError(
+            f"expected INSTANCE_TYPE=N with N a whole number >= 0 (e.g. ml.m5.xlarge=2), "
+            f"not {text!r}"
+        )
+    return instance_type.strip(), int(count)
+
+
+def _non_negative_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, not {text!r}")
+    return int(value) if value.is_integer() else value
+
+
+def _non_negative_int(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, not {text!r}")
+    return int(text)
+
+
+def _port(text: str) -> int:
+    port = _non_negative_int(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0..65535 (0 picks a free one), not {text}")
+    return port
+
+
+def build_emulator(
+    *,
+    warm_pool_quotas: Sequence[tuple[str, int]] = (),
+    training_quotas: Sequence[tuple[str, int]] = (),
+    training_seconds: float | None = None,
+    limits: str = "seed",
+) -> WarmPoolEmulator:
+    """The emulator ``warmpool serve`` runs, from its flags."""
+    quotas: dict[str, Quota] = {}
+    for instance_type, count in warm_pool_quotas:
+        quotas[instance_type] = Quota(
+            training=quotas.get(instance_type, Quota()).training, warm_pool=count
+        )
+    for instance_type, count in training_quotas:
+        quotas[instance_type] = Quota(
+            training=count, warm_pool=quotas.get(instance_type, Quota()).warm_pool
+        )
+    workload = None
+    if training_seconds is not None:
+        plan = JobPlan(training_seconds=training_seconds)
+
+        def workload(request: Mapping[str, Any]) -> JobPlan:
+            return plan
+
+    return WarmPoolEmulator(limits=_LIMITS[limits], quotas=quotas, workload=workload)
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run ``warmpool serve`` until Ctrl-C (SIGINT) or SIGTERM; returns the exit status (0)."""
+    emu = build_emulator(
+        warm_pool_quotas=args.warm_pool_quota,
+        training_quotas=args.training_quota,
+        training_seconds=args.training_seconds,
+        limits=args.limits,
+    )
+    try:
+        server = make_server(
+            emu,
+            args.host,
+            args.port,
+            max_body_bytes=args.max_body_bytes,
+            log=None if args.quiet else sys.stderr,
+        )
+    except OSError as error:
+        print(f"warmpool serve: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    warn_if_exposed(server)
+    print(f"warmpool serving SageMaker on {server.url}", flush=True)
+    # Ctrl-C and SIGTERM both stop the server cleanly (SIGINT explicitly: a shell starts
+    # background jobs with it ignored).
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        server.close()
+    print("warmpool serve: stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+_SERVE_DESCRIPTION = """\
+Serve the emulator over SageMaker's JSON 1.1 wire protocol, for boto3, the AWS CLI, the SDKs
+and Terraform (point their SageMaker endpoint URL at the printed URL). The six training-job
+operations are emulated; any other SageMaker operation is answered 501 NotImplemented.
+Virtual time only moves through the control API: POST /_warmpool/advance {"seconds": N},
+/_warmpool/run-until, /_warmpool/complete, /_warmpool/fail, /_warmpool/patch-update and
+GET /_warmpool/state. No authentication, no TLS: keep it on loopback. See docs/server.md."""
+
+
+def _add_serve_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="serve the emulator over SageMaker's wire protocol on a local port",
+        description=_SERVE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; anything else warns: there is no auth)",
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        help="port to listen on (default 0: a free port, printed on start)",
+    )
+    parser.add_argument(
+        "--warm-pool-quota",
+        type=_type_count,
+        action="append",
+        default=[],
+        metavar="TYPE=N",
+        help="warm pool quota, in instances, of an instance type (repeatable). The default "
+        "quota is 0, as on AWS: without this flag no warm pool is ever kept",
+    )
+    parser.add_argument(
+        "--training-quota",
+        type=_type_count,
+        action="append",
+        default=[],
+        metavar="TYPE=N",
+        help="training quota, in instances, of an instance type (repeatable; default "
+        "unlimited); a create over it gets ResourceLimitExceeded",
+    )
+    parser.add_argument(
+        "--training-seconds",
+        type=_non_negative_seconds,
+        default=None,
+        metavar="N",
+        help="every job trains for N virtual seconds, then completes. Without it a job trains "
+        "until POST /_warmpool/complete or /fail, StopTrainingJob or its MaxRuntimeInSeconds",
+    )
+    parser.add_argument(
+        "--limits",
+        choices=sorted(_LIMITS),
+        default="seed",
+        help="keep-alive maximum and warm pool lifetime cap: seed (3600 s, 7 days; default), "
+        "docs (3600 s, 28 days) or api (21600 s, 28 days)",
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=_non_negative_int,
+        default=DEFAULT_MAX_BODY_BYTES,
+        metavar="N",
+        help=f"largest request body accepted, in bytes (default {DEFAULT_MAX_BODY_BYTES}); "
+        "larger ones get 413 without being read",
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not log each request to stderr")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="warmpool", description="Emulate Amazon SageMaker Managed Warm Pools."
@@ -218,7 +397,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="SECONDS",
         help="seconds between job 1 ending and job 2 being created (default 1000)",
     )
+    _add_serve_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
     if args.command == "demo":
         if args.gap < 0:
             parser.error("--gap must be >= 0 seconds")
