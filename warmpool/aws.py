@@ -31,6 +31,7 @@ import contextlib
 import importlib
 import importlib.util
 import math
+import sys
 import threading
 import time as _real_time
 import types
@@ -343,13 +344,14 @@ def _patch_time(
     clock = VirtualTime(emulator)
     patched: list[tuple[types.ModuleType, Any]] = []
     for name in modules:
-        top = name.partition(".")[0]
-        try:
-            if importlib.util.find_spec(top) is None:
+        module = sys.modules.get(name)
+        if module is None:
+            try:
+                if importlib.util.find_spec(name.partition(".")[0]) is None:
+                    continue
+                module = importlib.import_module(name)
+            except ImportError:
                 continue
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
         previous = getattr(module, "time", None)
         if previous is _real_time or isinstance(previous, VirtualTime):
             patched.append((module, previous))
