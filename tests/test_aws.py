@@ -679,3 +679,32 @@ def test_virtual_time_skips_modules_that_are_not_installed(emu: WarmPoolEmulator
         pass
     assert "warmpool_no_such_module" not in sys.modules
     assert "sagemaker.session" in DEFAULT_TIME_MODULES
+
+
+def test_threads_sharing_an_emulator_take_turns() -> None:
+    """Clients on several threads drive one emulator; the adapter serializes the calls."""
+    import threading
+
+    emu = emulator(training_seconds=None, quotas={INSTANCE_TYPE: Quota(warm_pool=0)})
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            sm = new_client()
+            attach(sm, emu)
+            for i in range(15):
+                name = f"w{worker}-{i}"
+                sm.create_training_job(**request(name, keep_alive=0))
+                assert sm.describe_training_job(TrainingJobName=name)["TrainingJobName"] == name
+                VirtualTime(emu).sleep(1)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert len(emu.job_names()) == 60
+    assert emu.now == 60

@@ -55,6 +55,7 @@ __all__ = [
     "attach",
     "attached_emulator",
     "detach",
+    "emulator_lock",
     "mock_sagemaker",
     "parsed_error",
     "parsed_response",
@@ -204,7 +205,8 @@ class Attachment:
             raise RuntimeError(f"warmpool: no captured arguments for {operation}")
         url = params.get("url") if isinstance(params, Mapping) else None
         try:
-            answer = getattr(self.emulator, method)(**request)
+            with emulator_lock(self.emulator):
+                answer = getattr(self.emulator, method)(**request)
         except WarmPoolError as error:
             parsed = parsed_error(error, self._modeled)
             headers = parsed["ResponseMetadata"]["HTTPHeaders"]
@@ -214,6 +216,7 @@ class Attachment:
         return AWSResponse(url, 200, headers, None), parsed
 
 
+_LOCK = threading.RLock()
 _MODELED: dict[str, frozenset[str]] = {}
 
 
@@ -227,8 +230,23 @@ def _modeled_codes(client: BaseClient) -> frozenset[str]:
     return codes
 
 
+_EMULATOR_LOCKS: weakref.WeakKeyDictionary[WarmPoolEmulator, threading.RLock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def emulator_lock(emulator: WarmPoolEmulator) -> threading.RLock:
+    """The lock that attached clients and :class:`VirtualTime` hold while they use
+    ``emulator`` (an emulator is not thread-safe). Hold it too when your own threads drive
+    an emulator that attached clients are using."""
+    with _LOCK:
+        lock = _EMULATOR_LOCKS.get(emulator)
+        if lock is None:
+            lock = _EMULATOR_LOCKS[emulator] = threading.RLock()
+        return lock
+
+
 _ATTACHMENTS: weakref.WeakKeyDictionary[Any, Attachment] = weakref.WeakKeyDictionary()
-_LOCK = threading.RLock()
 
 
 def _check_client(client: object) -> BaseClient:
@@ -315,7 +333,8 @@ class VirtualTime:
             raise TypeError(f"sleep() argument must be a number, not {seconds!r}")
         if math.isnan(seconds) or seconds < 0:
             raise ValueError("sleep length must be non-negative")
-        self.emulator.advance(seconds)
+        with emulator_lock(self.emulator):
+            self.emulator.advance(seconds)
 
     def time(self) -> float:
         """Seconds since the Unix epoch, on the emulator's clock."""
