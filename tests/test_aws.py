@@ -80,7 +80,7 @@ def check_output(client: Any, operation: str, response: dict[str, Any]) -> None:
 
 def test_seed_walkthrough_through_a_boto3_client(emu: WarmPoolEmulator, client: Any) -> None:
     """Create, describe, list with WarmPoolStatusEquals, update keep-alive to 3600, reuse,
-    terminate with 0: the seed's console and API walk-through, all through boto3."""
+    terminate with 0: the seed's console and API walk-through, all through boto3 (D28)."""
     arn = client.create_training_job(**request("my-training-job-1", keep_alive=1800))
     assert arn["TrainingJobArn"].endswith(":training-job/my-training-job-1")
     first = client.describe_training_job(TrainingJobName="my-training-job-1")
@@ -128,8 +128,8 @@ def test_seed_walkthrough_through_a_boto3_client(emu: WarmPoolEmulator, client: 
 
 
 def test_answers_through_boto3_equal_the_emulators_own(emu: WarmPoolEmulator) -> None:
-    """The adapter adds nothing and drops nothing: two emulators driven alike, one through a
-    client and one directly, give equal answers (request ids included)."""
+    """D28: the adapter adds nothing and drops nothing: two emulators driven alike, one
+    through a client and one directly, give equal answers (request ids included)."""
     twin = emulator(training_seconds=None)
     sm = new_client()
     attach(sm, emu)
@@ -161,6 +161,7 @@ def test_describe_of_an_unknown_job_is_a_validation_exception(client: Any) -> No
 def test_modelled_codes_raise_the_clients_own_exception_classes(
     emu: WarmPoolEmulator, client: Any
 ) -> None:
+    """D28: modelled codes carry the shape's Message member and raise the client's classes."""
     with pytest.raises(client.exceptions.ResourceNotFound) as missing:
         client.delete_training_job(TrainingJobName="nope")
     assert missing.value.response["Error"]["Code"] == "ResourceNotFound"
@@ -195,6 +196,9 @@ def test_emulator_validation_errors_arrive_as_client_errors(
     assert caught.value.response["Error"]["Code"] == "ValidationException"
     assert "KeepAlivePeriodInSeconds" in caught.value.response["Error"]["Message"]
     assert emu.job_names() == []
+    # D28: a refused request uses no request id; the first answer carries id 1.
+    assert "RequestId" not in caught.value.response["ResponseMetadata"]
+    assert client.list_training_jobs()["ResponseMetadata"]["RequestId"].endswith("0001")
 
 
 def bad_keep_alive() -> dict[str, Any]:
@@ -240,6 +244,7 @@ def test_without_client_validation_the_emulator_still_refuses() -> None:
 def test_other_sagemaker_operations_are_refused_by_name(
     emu: WarmPoolEmulator, client: Any, method: str, kwargs: dict[str, Any] | None
 ) -> None:
+    """D29: any other SageMaker operation raises NotEmulatedError naming it."""
     if kwargs is None:
         kwargs = {
             "ProcessingJobName": "p",
@@ -509,6 +514,7 @@ def test_attachments_are_per_client(emu: WarmPoolEmulator) -> None:
 
 
 def test_mock_sagemaker_serves_clients_created_inside(emu: WarmPoolEmulator) -> None:
+    """D30: clients created inside, by any session, are attached; others are not."""
     original = botocore_session.Session.create_client
     before = new_client()
     with mock_sagemaker(emu) as active:
@@ -604,6 +610,7 @@ def test_mock_sagemaker_checks_its_arguments(emu: WarmPoolEmulator) -> None:
 
 
 def test_virtual_time_sleep_advances_the_emulator() -> None:
+    """D31: sleep advances the emulator; time() is its now as Unix time."""
     emu = emulator(training_seconds=3600)
     clock = VirtualTime(emu)
     emu.create_training_job(**request("hour", keep_alive=0))
