@@ -1,0 +1,226 @@
+"""The SageMaker Python SDK v2 against the emulator: examples/sdk_estimator.py, the AWS guide's
+estimator walk-through run offline (moto serves S3, STS and CloudWatch Logs; warmpool serves
+SageMaker on virtual time), and what ``mock_sagemaker(virtual_time=...)`` does to the SDK."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+import types
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from tests.conftest import require
+from warmpool import WarmPoolEmulator, identity_key
+from warmpool.aws import DEFAULT_TIME_MODULES, VirtualTime, mock_sagemaker
+
+sagemaker_session = require("sagemaker.session")
+require("sagemaker.tensorflow")
+require("moto")
+botocore_client = require("botocore.client")
+botocore_session = require("botocore.session")
+
+#: botocore's client factory before anything here runs; mock_sagemaker replaces it while active
+CREATE_CLIENT = botocore_session.Session.create_client
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sdk_estimator.py"
+
+
+def load_example() -> types.ModuleType:
+    """examples/sdk_estimator.py as a module (examples/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("warmpool_example_sdk_estimator", EXAMPLE)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    return module
+
+
+example = load_example()
+
+
+class Run:
+    """One run of the example, with every AWS call any client made on the way."""
+
+    def __init__(self, result: Any, calls: list[tuple[str, str]]) -> None:
+        self.result = result
+        self.calls = calls
+        self.emulator: WarmPoolEmulator = result.emulator
+        self.first, self.second = result.job_names
+
+
+@pytest.fixture(scope="module")
+def run() -> Iterator[Run]:
+    calls: list[tuple[str, str]] = []
+    make_api_call = botocore_client.BaseClient._make_api_call
+
+    def record(client: Any, operation: str, params: Any) -> Any:
+        calls.append((client.meta.service_model.service_name, operation))
+        return make_api_call(client, operation, params)
+
+    with mock.patch.object(botocore_client.BaseClient, "_make_api_call", record):
+        yield Run(example.run(), calls)
+
+
+def test_job_1_pool_is_reused_by_job_2_which_is_in_use(run: Run) -> None:
+    checked = run.result.checked
+    assert checked[run.first]["WarmPoolStatus"] == {
+        "Status": "Reused",
+        "ResourceRetainedBillableTimeInSeconds": (
+            checked[run.first]["WarmPoolStatus"]["ResourceRetainedBillableTimeInSeconds"]
+        ),
+        "ReusedByJob": run.second,
+    }
+    assert checked[run.second]["WarmPoolStatus"] == {"Status": "InUse"}
+    assert checked[run.second]["TrainingJobStatus"] == "InProgress"
+    assert checked[run.first]["TrainingJobStatus"] == "Completed"
+
+
+def test_job_2_pool_is_available_once_it_completes_then_terminated_by_the_update(
+    run: Run,
+) -> None:
+    completed, updated = run.result.completed, run.result.updated
+    assert completed[run.second]["TrainingJobStatus"] == "Completed"
+    assert completed[run.second]["WarmPoolStatus"] == {"Status": "Available"}
+    assert updated[run.second]["WarmPoolStatus"]["Status"] == "Terminated"
+    assert updated[run.second]["ResourceConfig"]["KeepAlivePeriodInSeconds"] == 0
+    # job 1's pool stays Reused; the update does not touch it
+    assert updated[run.first]["WarmPoolStatus"] == run.result.checked[run.first]["WarmPoolStatus"]
+    view = run.emulator.warm_pool(run.second)
+    assert view is not None
+    assert view.status == "Terminated"
+
+
+def test_the_sdk_sent_the_keep_alive_and_identity_fields(run: Run) -> None:
+    requests = run.result.requests
+    assert list(requests) == [run.first, run.second]
+    for name, sent in requests.items():
+        assert sent["TrainingJobName"] == name
+        assert sent["RoleArn"] == example.ROLE
+        assert sent["ResourceConfig"] == {
+            "InstanceType": example.INSTANCE_TYPE,
+            "InstanceCount": 1,
+            "VolumeSizeInGB": 250,
+            "KeepAlivePeriodInSeconds": 1800,
+        }
+        # what the emulator kept is what the SDK sent
+        described = run.result.checked[name]
+        assert described["RoleArn"] == sent["RoleArn"]
+        assert described["AlgorithmSpecification"] == sent["AlgorithmSpecification"]
+        assert described["HyperParameters"] == sent["HyperParameters"]
+        assert described["ResourceConfig"] == sent["ResourceConfig"]
+    first, second = requests[run.first], requests[run.second]
+    assert identity_key(first) == identity_key(second)
+    # the jobs differ only in a hyperparameter, which the SDK sends JSON-encoded
+    assert (first["HyperParameters"]["epochs"], second["HyperParameters"]["epochs"]) == ("1", "2")
+    assert first["AlgorithmSpecification"]["TrainingImage"].endswith(
+        "tensorflow-training:2.13-cpu-py310"
+    )
+    assert first["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == (
+        example.TRAINING_DATA
+    )
+
+
+def test_each_job_trained_for_the_workload_time_and_virtual_time_advanced(run: Run) -> None:
+    training = example.TRAINING_SECONDS
+    for name in run.result.job_names:
+        description = run.result.updated[name]
+        assert description["TrainingTimeInSeconds"] == training
+        assert description["BillableTimeInSeconds"] == training
+    assert run.result.virtual_seconds == run.emulator.now
+    # a cold start, two trainings, a warm start and the SDK's polling between them
+    timing = run.emulator.timing
+    least = 2 * training + timing.cold_start_seconds + timing.warm_start_seconds
+    assert least <= run.result.virtual_seconds <= least + 600
+
+
+def test_sdk_calls_go_to_moto_and_the_emulator_only(run: Run) -> None:
+    by_service = Counter(service for service, _ in run.calls)
+    assert set(by_service) <= {"sagemaker", "s3", "sts", "logs"}
+    sagemaker_operations = {op for service, op in run.calls if service == "sagemaker"}
+    assert sagemaker_operations == {
+        "CreateTrainingJob",
+        "DescribeTrainingJob",
+        "UpdateTrainingJob",
+    }
+    assert (
+        Counter(op for service, op in run.calls if service == "sagemaker")["CreateTrainingJob"] == 2
+    )
+    # the training code went to S3 (moto) once per fit()
+    assert Counter(run.calls)[("s3", "PutObject")] == 2
+    # the SDK's default logs="All" tails CloudWatch Logs (moto, with no log streams)
+    assert ("logs", "DescribeLogStreams") in run.calls
+
+
+def test_report_names_each_status(run: Run) -> None:
+    text = example.report(run.result)
+    for status in ("Reused", "InUse", "Available", "Terminated"):
+        assert f"'Status': '{status}'" in text
+    assert "Virtual time elapsed" in text
+
+
+def test_main_prints_the_account(capsys: pytest.CaptureFixture[str]) -> None:
+    assert example.main() == 0
+    out = capsys.readouterr().out
+    assert "Starting - Reusing the instances of a warm pool" in out  # the SDK's own progress
+    assert f"{example.JOB_NAMES[1]}: {{'Status': 'Terminated'" in out
+
+
+def test_the_example_leaves_no_patches_behind() -> None:
+    # After a run (the module fixture and test_main ran before): no virtual clock, no hook.
+    assert sagemaker_session.time is time
+    assert botocore_session.Session.create_client is CREATE_CLIENT
+
+
+# -- mock_sagemaker and the SDK's time -----------------------------------------------------------
+
+
+def test_virtual_time_replaces_and_restores_the_sdk_time() -> None:
+    emu = WarmPoolEmulator()
+    assert "sagemaker.session" in DEFAULT_TIME_MODULES
+    assert sagemaker_session.time is time
+    with mock_sagemaker(emu, virtual_time=True):
+        clock = sagemaker_session.time
+        assert isinstance(clock, VirtualTime)
+        assert clock.emulator is emu
+        clock.sleep(90)
+        assert emu.now == 90
+        assert clock.time() == emu.clock.epoch.timestamp() + 90
+    assert sagemaker_session.time is time
+
+
+def test_virtual_time_is_restored_when_the_block_raises() -> None:
+    emu = WarmPoolEmulator()
+    seen: list[object] = []
+
+    @mock_sagemaker(emu, virtual_time=True)
+    def fail() -> None:
+        seen.append(sagemaker_session.time)
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fail()
+    assert isinstance(seen[0], VirtualTime)
+    assert sagemaker_session.time is time
+
+
+def test_without_virtual_time_the_sdk_time_is_not_patched() -> None:
+    emu = WarmPoolEmulator()
+    modules = [sys.modules[name] for name in DEFAULT_TIME_MODULES if name in sys.modules]
+    assert sagemaker_session in modules
+    with mock_sagemaker(emu):
+        for module in modules:
+            assert module.time is time
+    with mock_sagemaker(emu, virtual_time=False):
+        for module in modules:
+            assert module.time is time
+    assert emu.now == 0
