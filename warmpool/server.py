@@ -351,12 +351,19 @@ class WarmPoolServer(ThreadingHTTPServer):
         finally:
             self._serving.clear()
 
-    def start(self) -> WarmPoolServer:
-        """Serve in a daemon thread; returns ``self`` once the server is accepting requests."""
+    def start(self, poll_interval: float = 0.01) -> WarmPoolServer:
+        """Serve in a daemon thread; returns ``self`` once the server is accepting requests.
+
+        ``poll_interval``: how often the thread checks for ``close()`` (it bounds how long
+        ``close()`` takes).
+        """
         if self._thread is not None:
             raise RuntimeError("the server was already started")
         self._thread = threading.Thread(
-            target=self.serve_forever, name=f"warmpool-server-{self.port}", daemon=True
+            target=self.serve_forever,
+            args=(poll_interval,),
+            name=f"warmpool-server-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         self._serving.wait()
@@ -541,6 +548,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: botocore reuses connections
     server_version = f"warmpool/{__version__}"
     timeout = 60  # seconds a connection may sit idle (or a body may take) before it is closed
+    disable_nagle_algorithm = True  # headers and body are two writes: don't wait for an ACK
 
     # -- HTTP methods -------------------------------------------------------------------------
 
