@@ -518,6 +518,7 @@ def test_bad_requests_get_aws_errors_and_change_nothing(
     status: int,
     code: str,
 ) -> None:
+    """D32: each malformed request gets its AWS-style status and code, and changes nothing."""
     create(client, "job-1")
     before = snapshot(server)
     message = send(server, method, path, body, headers).assert_error(status, code)
