@@ -19,14 +19,17 @@ What differs from the guide's snippets, marked ``FIX`` below:
 
 1. ``job_name`` is an argument of ``fit()``, not of the estimator. ``TensorFlow(...,
    job_name="my-training-job-1")`` neither fails nor warns: ``EstimatorBase.__init__`` takes
-   unknown keyword arguments in ``**kwargs`` and ignores them, so the job is named after its
-   image, ``tensorflow-training-<timestamp>``, and ``describe_training_job(
-   "my-training-job-1")`` fails with ``ResourceNotFound``. ``fit(inputs,
-   job_name="my-training-job-1")`` gives the job that name.
-2. The snippets use ``session``, ``role`` and ``job_name``: ``session`` and ``role`` are
-   defined as in the guide, except that ``role`` is an explicit ARN
-   (``get_execution_role()`` works only inside SageMaker); ``job_name`` is the job whose
-   pool is terminated, ``my-training-job-2``, the only one that still has a pool.
+   unknown keyword arguments in ``**kwargs`` and ignores them, so ``fit()`` names the job
+   after its image, ``tensorflow-training-<timestamp>``, and ``describe_training_job(
+   "my-training-job-1")`` raises a ``ClientError`` (``ValidationException: Requested
+   resource not found.``). ``fit(inputs, job_name="my-training-job-1")`` names the job.
+2. The "Update" and "Terminate" snippets use ``session`` and ``job_name``. ``session`` is
+   the ``sagemaker.Session()`` of the first snippet; ``job_name`` is defined nowhere: it must
+   be the name of the job whose pool is ``Available``, the second one
+   (``estimator.latest_training_job.job_name``; here ``my-training-job-2``), since job 1's
+   pool was ``Reused``. ``role`` is an explicit ARN: ``get_execution_role()`` works only
+   inside SageMaker (with moto it raises ``ValueError: The current AWS identity is not a
+   role``).
 3. ``fit()`` waits until the job completes, and a completed job's pool is ``Available``, so
    after two waiting ``fit()`` calls job 2 shows ``Available``, not the guide's ``InUse``
    (which is its status while it trains). To see what the guide shows, the second ``fit()``
@@ -155,9 +158,9 @@ def walk_through(code: Path, result: Walkthrough) -> None:
 
     # Creates a SageMaker session and gets execution role
     session: Any = Session()  # sagemaker.Session()
-    role = ROLE  # FIX 2: get_execution_role() works only inside SageMaker
+    role = ROLE  # get_execution_role() works only inside SageMaker
 
-    def estimator(epochs: int) -> Any:
+    def make_estimator(epochs: int) -> Any:
         # Creates an example estimator (the guide's two differ only in "epochs")
         return TensorFlow(
             entry_point="my-training-script.py",
@@ -182,24 +185,25 @@ def walk_through(code: Path, result: Walkthrough) -> None:
 
     first, second = result.job_names
 
+    estimator = make_estimator(epochs=1)
     # Starts a SageMaker training job and waits until completion
-    estimator(epochs=1).fit(TRAINING_DATA, job_name=first)  # FIX 1: the job's name
+    estimator.fit(TRAINING_DATA, job_name=first)  # FIX 1: the job's name goes here
 
+    estimator = make_estimator(epochs=2)
     # Starts the second, matching training job. FIX 3: without waiting, to see it InUse
-    job = estimator(epochs=2)
-    job.fit(TRAINING_DATA, job_name=second, wait=False)
+    estimator.fit(TRAINING_DATA, job_name=second, wait=False)
 
     # Check the warm pool status of both training jobs: Reused for job 1, InUse for job 2
     for name in result.job_names:
         result.checked[name] = session.describe_training_job(name)
 
     # Waits until completion, as fit() would have: job 2's pool is now Available
-    job.latest_training_job.wait()
+    estimator.latest_training_job.wait()
     for name in result.job_names:
         result.completed[name] = session.describe_training_job(name)
 
-    # Terminate a warm pool. FIX 2: job_name is the job that still has a pool, job 2
-    job_name = second
+    # Terminate a warm pool. FIX 2: define job_name, the job whose pool is Available (job 2)
+    job_name = estimator.latest_training_job.job_name
     session.update_training_job(job_name, resource_config={"KeepAlivePeriodInSeconds": 0})
     for name in result.job_names:
         result.updated[name] = session.describe_training_job(name)
