@@ -715,3 +715,21 @@ def test_threads_sharing_an_emulator_take_turns() -> None:
     assert errors == []
     assert len(emu.job_names()) == 60
     assert emu.now == 60
+
+
+def test_attached_clients_wait_for_the_emulators_lock(emu: WarmPoolEmulator, client: Any) -> None:
+    """D30: a call on an attached client waits while another thread holds ``emu.lock``."""
+    import threading
+
+    answered = threading.Event()
+
+    def call() -> None:
+        client.list_training_jobs()
+        answered.set()
+
+    with emu.lock:
+        worker = threading.Thread(target=call)
+        worker.start()
+        assert not answered.wait(0.2)
+    worker.join(30)
+    assert answered.is_set()

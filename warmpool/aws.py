@@ -19,7 +19,7 @@ services are never touched.
 
 The rules live here in one place:
 
-* which operations are emulated (:data:`OPERATIONS`);
+* which operations are emulated (:data:`OPERATIONS`, the emulator's own table);
 * how an emulator answer or error becomes what botocore would have parsed
   (:func:`parsed_response`, :func:`parsed_error`);
 * how the SDK's ``time`` is replaced by the virtual clock (:class:`VirtualTime`).
@@ -39,7 +39,7 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .emulator import WarmPoolEmulator
+from .emulator import OPERATIONS, WarmPoolEmulator
 from .errors import WarmPoolError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -55,24 +55,10 @@ __all__ = [
     "attach",
     "attached_emulator",
     "detach",
-    "emulator_lock",
     "mock_sagemaker",
     "parsed_error",
     "parsed_response",
 ]
-
-#: The SageMaker operations warmpool answers, by operation name, with the emulator method each
-#: one calls. Every other SageMaker operation raises :class:`NotEmulatedError`.
-OPERATIONS: Mapping[str, str] = types.MappingProxyType(
-    {
-        "CreateTrainingJob": "create_training_job",
-        "DescribeTrainingJob": "describe_training_job",
-        "UpdateTrainingJob": "update_training_job",
-        "StopTrainingJob": "stop_training_job",
-        "DeleteTrainingJob": "delete_training_job",
-        "ListTrainingJobs": "list_training_jobs",
-    }
-)
 
 #: Modules whose ``time`` :class:`mock_sagemaker` replaces with a :class:`VirtualTime` when
 #: ``virtual_time=True``: the waiting loops of the SageMaker Python SDK v2
@@ -205,7 +191,7 @@ class Attachment:
             raise RuntimeError(f"warmpool: no captured arguments for {operation}")
         url = params.get("url") if isinstance(params, Mapping) else None
         try:
-            with emulator_lock(self.emulator):
+            with self.emulator.lock:
                 answer = getattr(self.emulator, method)(**request)
         except WarmPoolError as error:
             parsed = parsed_error(error, self._modeled)
@@ -228,22 +214,6 @@ def _modeled_codes(client: BaseClient) -> frozenset[str]:
     if codes is None:
         codes = _MODELED[key] = frozenset(shape.name for shape in model.error_shapes)
     return codes
-
-
-_EMULATOR_LOCKS: weakref.WeakKeyDictionary[WarmPoolEmulator, threading.RLock] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def emulator_lock(emulator: WarmPoolEmulator) -> threading.RLock:
-    """The lock that attached clients and :class:`VirtualTime` hold while they use
-    ``emulator`` (an emulator is not thread-safe). Hold it too when your own threads drive
-    an emulator that attached clients are using."""
-    with _LOCK:
-        lock = _EMULATOR_LOCKS.get(emulator)
-        if lock is None:
-            lock = _EMULATOR_LOCKS[emulator] = threading.RLock()
-        return lock
 
 
 _ATTACHMENTS: weakref.WeakKeyDictionary[Any, Attachment] = weakref.WeakKeyDictionary()
@@ -333,7 +303,7 @@ class VirtualTime:
             raise TypeError(f"sleep() argument must be a number, not {seconds!r}")
         if math.isnan(seconds) or seconds < 0:
             raise ValueError("sleep length must be non-negative")
-        with emulator_lock(self.emulator):
+        with self.emulator.lock:
             self.emulator.advance(seconds)
 
     def time(self) -> float:

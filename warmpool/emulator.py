@@ -18,11 +18,13 @@ import bisect
 import json
 import marshal
 import math
+import threading
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, Final
 
 import attrs
@@ -63,7 +65,21 @@ from .validation import (
     validation_error,
 )
 
-__all__ = ["WarmPoolEmulator", "WarmPoolView", "Workload"]
+__all__ = ["OPERATIONS", "WarmPoolEmulator", "WarmPoolView", "Workload"]
+
+#: The SageMaker operations the emulator answers, by AWS operation name, with the method that
+#: answers each. The boto3 adapter (``warmpool.aws``) and the wire server (``warmpool.server``)
+#: serve exactly these; every other SageMaker operation is refused as not emulated.
+OPERATIONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "CreateTrainingJob": "create_training_job",
+        "DescribeTrainingJob": "describe_training_job",
+        "UpdateTrainingJob": "update_training_job",
+        "StopTrainingJob": "stop_training_job",
+        "DeleteTrainingJob": "delete_training_job",
+        "ListTrainingJobs": "list_training_jobs",
+    }
+)
 
 #: A workload hook: given each ``CreateTrainingJob`` request, what the job will do.
 Workload = Callable[[Mapping[str, Any]], "JobPlan | None"]
@@ -253,6 +269,7 @@ class WarmPoolEmulator:
         self._seq = 0
         self._clusters = 0
         self._requests = 0
+        self._lock = threading.RLock()
         # identity key -> Available jobs in the order they became Available (stale ones are
         # skipped lazily); job seq -> Available job.
         self._pools: dict[IdentityKey, deque[_Job]] = {}
@@ -302,6 +319,16 @@ class WarmPoolEmulator:
     def events(self) -> EventLog:
         """The event log, with ``subscribe``."""
         return self._events
+
+    @property
+    def lock(self) -> threading.RLock:
+        """A re-entrant lock for callers that share the emulator between threads.
+
+        The emulator is not thread-safe and never takes this lock itself; the boto3 adapter
+        (``warmpool.aws``) and the wire server (``warmpool.server``) hold it around every call,
+        and code of yours that drives the same emulator from another thread should too.
+        """
+        return self._lock
 
     @property
     def region(self) -> str:

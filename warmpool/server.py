@@ -55,7 +55,7 @@ from typing import Any, Final, TextIO
 
 from . import __version__
 from .clock import parse_timestamp
-from .emulator import WarmPoolEmulator
+from .emulator import OPERATIONS, WarmPoolEmulator
 from .errors import ControlError, WarmPoolError
 from .validation import load_model
 
@@ -70,16 +70,6 @@ __all__ = [
 
 #: The largest request body accepted by default (1 MiB); larger ones get a 413.
 DEFAULT_MAX_BODY_BYTES: Final = 1024 * 1024
-
-#: The emulated operations and the emulator methods that serve them.
-OPERATIONS: Final[Mapping[str, str]] = {
-    "CreateTrainingJob": "create_training_job",
-    "DescribeTrainingJob": "describe_training_job",
-    "UpdateTrainingJob": "update_training_job",
-    "StopTrainingJob": "stop_training_job",
-    "DeleteTrainingJob": "delete_training_job",
-    "ListTrainingJobs": "list_training_jobs",
-}
 
 #: Where the control API lives (not part of SageMaker's API).
 CONTROL_PREFIX: Final = "/_warmpool/"
@@ -285,7 +275,7 @@ class WarmPoolServer(ThreadingHTTPServer):
         self.emulator = emulator
         self.max_body_bytes = max_body_bytes
         self.log = log
-        self.lock = threading.Lock()
+        self.lock = emulator.lock  # shared with warmpool.aws's attached clients
         self._ids = 0
         self._ids_lock = threading.Lock()
         self._thread: threading.Thread | None = None
