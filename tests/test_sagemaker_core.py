@@ -218,7 +218,10 @@ def test_virtual_time_reaches_the_module_that_defines_training_job(
     assert module.time.emulator is emu
 
 
+@pytest.mark.filterwarnings("error::DeprecationWarning")
 def test_the_resources_time_is_restored_on_exit() -> None:
+    """Entering warns about nothing, though the v3 SDK's ``sagemaker`` package warns when
+    warmpool looks for v2's ``sagemaker.session`` among the default time modules."""
     module = sys.modules[TrainingJob.__module__]
     assert module.time is time
     with mock_sagemaker(WarmPoolEmulator(), virtual_time=True):

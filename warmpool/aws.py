@@ -35,6 +35,7 @@ import sys
 import threading
 import time as _real_time
 import types
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -335,12 +336,16 @@ def _patch_time(
     for name in modules:
         module = sys.modules.get(name)
         if module is None:
-            try:
-                if importlib.util.find_spec(name.partition(".")[0]) is None:
+            # The v3 SDK's sagemaker package warns (DeprecationWarning) before refusing the
+            # import of v2's modules, such as sagemaker.session: a module it does not have.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                try:
+                    if importlib.util.find_spec(name.partition(".")[0]) is None:
+                        continue
+                    module = importlib.import_module(name)
+                except ImportError:
                     continue
-                module = importlib.import_module(name)
-            except ImportError:
-                continue
         previous = getattr(module, "time", None)
         if previous is _real_time or isinstance(previous, VirtualTime):
             patched.append((module, previous))
