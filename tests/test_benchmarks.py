@@ -106,3 +106,23 @@ def test_describe_does_not_change_the_replay(
 def test_rejects_bad_arguments(replay_main: Main) -> None:
     with pytest.raises(SystemExit):
         replay_main(["0"])
+
+
+def test_aws_overhead_runs_every_path(capsys: pytest.CaptureFixture[str]) -> None:
+    """``benchmarks/aws_overhead.py``: each path does the same work (every job after the first
+    takes over its predecessor's pool) and prints a rate for each operation."""
+    from tests.conftest import require
+
+    require("boto3")
+    path = REPLAY.parent / "aws_overhead.py"
+    spec = importlib.util.spec_from_file_location("warmpool_benchmarks_aws_overhead", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fields = run(cast(Main, module.main), capsys, "30")
+    assert fields["jobs"] == "30"
+    for route in ("direct", "attached", "server"):
+        assert fields[f"{route}_reused"] == "29"
+        for operation in ("create", "describe", "list"):
+            assert float(fields[f"{route}_{operation}_us"]) > 0
+            assert float(fields[f"{route}_{operation}_per_second"]) > 0
