@@ -81,3 +81,48 @@ def plans_by_name(
         return plans.get(req["TrainingJobName"], default)
 
     return hook
+
+
+def jobs_in_every_state(emu: WarmPoolEmulator) -> dict[str, str]:
+    """Drive jobs into every status and warm pool status; returns name -> TrainingJobStatus.
+
+    For an emulator built with ``emulator(training_seconds=None, ...)``; give it
+    ``Timing(stopping_seconds=...)`` above 10 for "stopped" to still be ``Stopping``."""
+    emu.create_training_job(**request("starting"))  # InProgress / Starting (cold start 180 s)
+    emu.create_training_job(**request("kept"))
+    emu.create_training_job(**request("stopped", keep_alive=0))
+    emu.create_training_job(**request("failed"))
+    emu.create_training_job(**request("broken"))
+    emu.create_training_job(**request("ended", keep_alive=1))
+    emu.create_training_job(**request("deleted", keep_alive=0))
+    emu.advance(200)
+    emu.create_training_job(**request("training-cold", keep_alive=0))
+    emu.complete_training_job("kept")
+    emu.stop_training_job(TrainingJobName="stopped")
+    emu.fail_training_job("failed", "AlgorithmError", "exit code 1")
+    emu.fail_training_job("broken", "InternalServerError", "the host failed")
+    emu.complete_training_job("ended")
+    emu.complete_training_job("deleted")
+    emu.delete_training_job(TrainingJobName="deleted")
+    emu.advance(10)
+    emu.create_training_job(**request("reuser"))  # takes "kept"'s pool or "failed"'s
+    emu.advance(0)
+    return {
+        name: emu.describe_training_job(TrainingJobName=name)["TrainingJobStatus"]
+        for name in emu.job_names()
+        if name != "deleted"
+    }
+
+
+def check_output(client: Any, operation: str, response: dict[str, Any]) -> None:
+    """botocore's own validator, run on a response against the operation's output shape
+    (required members, types, ranges and lengths, and no members the shape does not have)."""
+    body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
+    shape = client.meta.service_model.operation_model(operation).output_shape
+    if shape is None:  # StopTrainingJob answers with an empty body
+        assert body == {}
+        return
+    from botocore.validate import ParamValidator
+
+    report = ParamValidator().validate(body, shape)
+    assert not report.has_errors(), report.generate_report()

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import require
-from tests.factories import INSTANCE_TYPE, emulator, request
+from tests.factories import INSTANCE_TYPE, check_output, emulator, jobs_in_every_state, request
 from warmpool import JobPlan, Quota, Timing, WarmPoolEmulator
 from warmpool.aws import (
     DEFAULT_TIME_MODULES,
@@ -35,7 +35,6 @@ boto3 = require("boto3")
 botocore_config = require("botocore.config")
 botocore_exceptions = require("botocore.exceptions")
 botocore_session = require("botocore.session")
-botocore_validate = require("botocore.validate")
 
 ClientError = botocore_exceptions.ClientError
 NOT_FOUND = "Requested resource not found."
@@ -61,18 +60,6 @@ def client(emu: WarmPoolEmulator) -> Iterator[Any]:
     attach(sm, emu)
     yield sm
     detach(sm)
-
-
-def check_output(client: Any, operation: str, response: dict[str, Any]) -> None:
-    """botocore's own validator, run on a response against the operation's output shape
-    (required members, types, ranges and lengths, and no members the shape does not have)."""
-    body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
-    shape = client.meta.service_model.operation_model(operation).output_shape
-    if shape is None:  # StopTrainingJob answers with an empty body
-        assert body == {}
-        return
-    report = botocore_validate.ParamValidator().validate(body, shape)
-    assert not report.has_errors(), report.generate_report()
 
 
 # --- the seed's walk-through, through boto3 ----------------------------------------------------
@@ -309,34 +296,6 @@ def test_list_time_filters_accept_datetimes_and_strings(emu: WarmPoolEmulator, c
 
 
 # --- output shapes ---------------------------------------------------------------------------
-
-
-def jobs_in_every_state(emu: WarmPoolEmulator) -> dict[str, str]:
-    """Drive jobs into every status and warm pool status; returns name -> what it shows."""
-    emu.create_training_job(**request("starting"))  # InProgress / Starting (cold start 180 s)
-    emu.create_training_job(**request("kept"))
-    emu.create_training_job(**request("stopped", keep_alive=0))
-    emu.create_training_job(**request("failed"))
-    emu.create_training_job(**request("broken"))
-    emu.create_training_job(**request("ended", keep_alive=1))
-    emu.create_training_job(**request("deleted", keep_alive=0))
-    emu.advance(200)
-    emu.create_training_job(**request("training-cold", keep_alive=0))
-    emu.complete_training_job("kept")
-    emu.stop_training_job(TrainingJobName="stopped")
-    emu.fail_training_job("failed", "AlgorithmError", "exit code 1")
-    emu.fail_training_job("broken", "InternalServerError", "the host failed")
-    emu.complete_training_job("ended")
-    emu.complete_training_job("deleted")
-    emu.delete_training_job(TrainingJobName="deleted")
-    emu.advance(10)
-    emu.create_training_job(**request("reuser"))  # takes "kept"'s pool or "failed"'s
-    emu.advance(0)
-    return {
-        name: emu.describe_training_job(TrainingJobName=name)["TrainingJobStatus"]
-        for name in emu.job_names()
-        if name != "deleted"
-    }
 
 
 def test_every_response_passes_botocores_output_validation() -> None:

@@ -23,8 +23,8 @@ from typing import Any, NamedTuple, Protocol
 import pytest
 
 from tests.conftest import require, require_executable
-from tests.factories import INSTANCE_TYPE, request
-from warmpool import Limits, Quota, WarmPoolEmulator
+from tests.factories import INSTANCE_TYPE, check_output, jobs_in_every_state, request
+from warmpool import Limits, Quota, Timing, WarmPoolEmulator
 from warmpool.cli import build_emulator, main
 from warmpool.errors import ValidationException
 from warmpool.server import (
@@ -415,6 +415,34 @@ def test_all_six_operations_over_the_wire(server: WarmPoolServer, client: Any) -
     assert job["TrainingJobStatus"] == "Stopped"
     client.delete_training_job(TrainingJobName="job-1")
     assert client.list_training_jobs()["TrainingJobSummaries"] == []
+
+
+def test_every_answer_over_the_wire_passes_botocores_output_validation() -> None:
+    """What botocore's parser makes of the server's JSON fits each operation's output shape,
+    for a job in every status and warm pool status (D32)."""
+    emu = new_emulator(timing=Timing(stopping_seconds=30))
+    with make_server(emu).start() as running:
+        sm = sagemaker(running)
+        with running.lock:
+            statuses = jobs_in_every_state(emu)
+        pools = set()
+        for name in sorted(statuses):
+            described = sm.describe_training_job(TrainingJobName=name)
+            check_output(sm, "DescribeTrainingJob", described)
+            assert described["TrainingJobStatus"] == statuses[name]
+            pools.add(described.get("WarmPoolStatus", {}).get("Status"))
+        assert pools >= {"InUse", "Available", "Reused", "Terminated"}
+        for kwargs in ({}, {"WarmPoolStatusEquals": "Available"}, {"MaxResults": 3}):
+            check_output(sm, "ListTrainingJobs", sm.list_training_jobs(**kwargs))
+        available = sm.list_training_jobs(WarmPoolStatusEquals="Available")
+        name = available["TrainingJobSummaries"][0]["TrainingJobName"]
+        updated = sm.update_training_job(
+            TrainingJobName=name, ResourceConfig={"KeepAlivePeriodInSeconds": 60}
+        )
+        check_output(sm, "UpdateTrainingJob", updated)
+        check_output(sm, "CreateTrainingJob", sm.create_training_job(**request("new")))
+        check_output(sm, "StopTrainingJob", sm.stop_training_job(TrainingJobName="new"))
+        check_output(sm, "DeleteTrainingJob", sm.delete_training_job(TrainingJobName="ended"))
 
 
 # --------------------------------------------------------------------------------------------
