@@ -21,7 +21,7 @@ The rules live here in one place:
 
 * which operations are emulated (:data:`OPERATIONS`, the emulator's own table);
 * how an emulator answer or error becomes what botocore would have parsed
-  (:func:`parsed_response`, :func:`parsed_error`);
+  (:func:`_parsed_response`, :func:`_parsed_error`);
 * how the SDK's ``time`` is replaced by the virtual clock (:class:`VirtualTime`).
 """
 
@@ -57,8 +57,6 @@ __all__ = [
     "attached_emulator",
     "detach",
     "mock_sagemaker",
-    "parsed_error",
-    "parsed_response",
 ]
 
 #: Modules whose ``time`` :class:`mock_sagemaker` replaces with a :class:`VirtualTime` when
@@ -100,13 +98,13 @@ class NotEmulatedError(NotImplementedError):
 # -- what botocore would have parsed ----------------------------------------------------------
 
 
-def parsed_response(response: Mapping[str, Any]) -> dict[str, Any]:
+def _parsed_response(response: Mapping[str, Any]) -> dict[str, Any]:
     """An emulator answer as botocore returns it: the same dict (the emulator already gives
     botocore's shapes, with ``datetime`` timestamps and a ``ResponseMetadata``)."""
     return dict(response)
 
 
-def parsed_error(error: WarmPoolError, modeled_codes: Iterable[str] = ()) -> dict[str, Any]:
+def _parsed_error(error: WarmPoolError, modeled_codes: Iterable[str] = ()) -> dict[str, Any]:
     """An emulator error as botocore's JSON parser returns it.
 
     ``Error.Code`` and ``Error.Message`` always; for a code the service models as an error
@@ -195,10 +193,10 @@ class Attachment:
             with self.emulator.lock:
                 answer = getattr(self.emulator, method)(**request)
         except WarmPoolError as error:
-            parsed = parsed_error(error, self._modeled)
+            parsed = _parsed_error(error, self._modeled)
             headers = parsed["ResponseMetadata"]["HTTPHeaders"]
             return AWSResponse(url, error.http_status_code, headers, None), parsed
-        parsed = parsed_response(answer)
+        parsed = _parsed_response(answer)
         headers = parsed.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         return AWSResponse(url, 200, headers, None), parsed
 
