@@ -20,8 +20,8 @@ services are never touched.
 The rules live here in one place:
 
 * which operations are emulated (:data:`OPERATIONS`, the emulator's own table);
-* how an emulator answer or error becomes what botocore would have parsed
-  (:func:`_parsed_response`, :func:`_parsed_error`);
+* how an emulator error becomes what botocore would have parsed (:func:`_parsed_error`;
+  an answer needs nothing: the emulator already gives botocore's shapes);
 * how the SDK's ``time`` is replaced by the virtual clock (:class:`VirtualTime`).
 """
 
@@ -40,7 +40,7 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .emulator import OPERATIONS, WarmPoolEmulator
+from .emulator import OPERATIONS, WarmPoolEmulator, not_emulated_message
 from .errors import WarmPoolError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -89,19 +89,11 @@ class NotEmulatedError(NotImplementedError):
     def __init__(self, operation: str) -> None:
         self.operation = operation
         super().__init__(
-            f"warmpool does not emulate the SageMaker operation {operation}; an attached "
-            f"client answers only {', '.join(OPERATIONS)} (calls to other AWS services are "
-            "not intercepted)"
+            f"{not_emulated_message(operation)} (calls to other AWS services are not intercepted)"
         )
 
 
 # -- what botocore would have parsed ----------------------------------------------------------
-
-
-def _parsed_response(response: Mapping[str, Any]) -> dict[str, Any]:
-    """An emulator answer as botocore returns it: the same dict (the emulator already gives
-    botocore's shapes, with ``datetime`` timestamps and a ``ResponseMetadata``)."""
-    return dict(response)
 
 
 def _parsed_error(error: WarmPoolError, modeled_codes: Iterable[str] = ()) -> dict[str, Any]:
@@ -196,9 +188,9 @@ class Attachment:
             parsed = _parsed_error(error, self._modeled)
             headers = parsed["ResponseMetadata"]["HTTPHeaders"]
             return AWSResponse(url, error.http_status_code, headers, None), parsed
-        parsed = _parsed_response(answer)
-        headers = parsed.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-        return AWSResponse(url, 200, headers, None), parsed
+        # The emulator already answers in botocore's shapes, with a ResponseMetadata.
+        headers = answer["ResponseMetadata"]["HTTPHeaders"]
+        return AWSResponse(url, 200, headers, None), answer
 
 
 _LOCK = threading.RLock()

@@ -65,7 +65,7 @@ from .validation import (
     validation_error,
 )
 
-__all__ = ["OPERATIONS", "WarmPoolEmulator", "WarmPoolView", "Workload"]
+__all__ = ["OPERATIONS", "WarmPoolEmulator", "WarmPoolView", "Workload", "not_emulated_message"]
 
 #: The SageMaker operations the emulator answers, by AWS operation name, with the method that
 #: answers each. The boto3 adapter (``warmpool.aws``) and the wire server (``warmpool.server``)
@@ -80,6 +80,16 @@ OPERATIONS: Final[Mapping[str, str]] = MappingProxyType(
         "ListTrainingJobs": "list_training_jobs",
     }
 )
+
+
+def not_emulated_message(operation: str) -> str:
+    """What warmpool says of a SageMaker operation it does not emulate (the boto3 adapter
+    and the wire server both say it)."""
+    return (
+        f"warmpool does not emulate the SageMaker operation {operation}; it serves "
+        f"{', '.join(OPERATIONS)}"
+    )
+
 
 #: A workload hook: given each ``CreateTrainingJob`` request, what the job will do.
 Workload = Callable[[Mapping[str, Any]], "JobPlan | None"]

@@ -55,7 +55,7 @@ from typing import Any, Final, TextIO
 
 from . import __version__
 from .clock import parse_timestamp
-from .emulator import OPERATIONS, WarmPoolEmulator
+from .emulator import OPERATIONS, WarmPoolEmulator, not_emulated_message
 from .errors import ControlError, WarmPoolError
 from .validation import load_model
 
@@ -762,8 +762,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise _Failure(
                 501,
                 "NotImplemented",
-                f"warmpool does not emulate the SageMaker operation {name}; it serves "
-                f"{', '.join(OPERATIONS)}",
+                not_emulated_message(name),
             )
         raise _Failure(
             400, "UnknownOperationException", f"SageMaker has no operation named {name!r}"
