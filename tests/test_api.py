@@ -1506,3 +1506,30 @@ def test_list_time_filters_take_every_iso_8601_form_the_request_check_accepts(st
     emu.create_training_job(**request("late"))
     listed = emu.list_training_jobs(CreationTimeAfter=stamp)["TrainingJobSummaries"]
     assert [summary["TrainingJobName"] for summary in listed] == ["late"]
+
+
+def test_fresh_builds_an_emulator_with_the_same_settings_and_no_state() -> None:
+    clock = VirtualClock(datetime(2030, 5, 1, tzinfo=timezone.utc), now=100)
+    emu = emulator(
+        limits=Limits.API_MODEL,
+        timing=Timing(cold_start_seconds=60, warm_start_seconds=5),
+        clock=clock,
+        region="eu-west-1",
+        prices={INSTANCE_TYPE: 0.5},
+    )
+    emu.create_training_job(**request("job-1"))
+    emu.advance(5000)
+    emu.quotas.set(INSTANCE_TYPE, warm_pool=0)  # a change made after construction
+
+    new = emu.fresh()
+
+    assert new is not emu
+    assert new.job_names() == [] and len(new.events) == 0 and len(new.billing.retained) == 0
+    assert new.now == 100 and new.clock.epoch == clock.epoch
+    assert new.limits == Limits.API_MODEL and new.timing == emu.timing
+    assert new.region == "eu-west-1" and new.billing.prices == {INSTANCE_TYPE: 0.5}
+    assert new.quotas[INSTANCE_TYPE] == Quota(warm_pool=10)  # as first given, not as changed
+    new.create_training_job(**request("job-1"))  # the same name is free in the new emulator
+    new.advance(60 + 600)  # the same workload hook: 600 s of training after a 60 s cold start
+    assert describe(new, "job-1")["WarmPoolStatus"] == {"Status": "Available"}
+    assert emu.job_names() == ["job-1"] and emu.now == 5100  # the original is untouched

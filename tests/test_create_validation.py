@@ -355,7 +355,7 @@ def test_negative_keep_alive_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("limits", "maximum"),
-    [(Limits.SEED, 3600), (Limits.DOCS_CURRENT, 3600), (Limits.API_MODEL, 21600)],
+    [(Limits.GUIDE_2022, 3600), (Limits.DOCS_CURRENT, 3600), (Limits.API_MODEL, 21600)],
     ids=["seed", "docs-current", "api-model"],
 )
 def test_keep_alive_maximum_follows_the_limits_preset(limits: Limits, maximum: int) -> None:
@@ -372,7 +372,7 @@ def test_keep_alive_maximum_follows_the_limits_preset(limits: Limits, maximum: i
 
 
 def test_keep_alive_above_the_seed_maximum_is_refused_by_default() -> None:
-    """D1 / D16: Limits.SEED is the default, so 21600 is refused without a preset."""
+    """D1 / D16: Limits.GUIDE_2022 is the default, so 21600 is refused without a preset."""
     error = invalid(request("over", keep_alive=21600), emu=WarmPoolEmulator())
     assert "less than or equal to 3600" in error.message
 

@@ -187,7 +187,7 @@ def test_chain_stops_at_seven_days() -> None:
     day = 86400
     stopping = {"MaxRuntimeInSeconds": 2 * day}
     emu = emulator(training_seconds=day)
-    assert emu.limits == Limits.SEED
+    assert emu.limits == Limits.GUIDE_2022
     emu.create_training_job(**request("chain-1", StoppingCondition=stopping))
     emu.advance(COLD + day)
     launch = COLD

@@ -890,7 +890,7 @@ def test_build_emulator_from_flags() -> None:
     emu.advance(180 + 600)
     job = emu.describe_training_job(TrainingJobName="job-1")
     assert job["TrainingJobStatus"] == "Completed"
-    assert build_emulator().limits == Limits.SEED
+    assert build_emulator().limits == Limits.GUIDE_2022
 
 
 @pytest.mark.parametrize(

@@ -467,9 +467,12 @@ def test_full_warm_pool_quota_terminates_silently_at_release() -> None:
 
 
 def test_limits_presets() -> None:
-    """SPEC §2 / D1: SEED 3600 s / 7 d (default), DOCS_CURRENT 3600 s / 28 d, API_MODEL
+    """SPEC §2 / D1: GUIDE_2022 3600 s / 7 d (default), DOCS_CURRENT 3600 s / 28 d, API_MODEL
     21600 s / 28 d."""
-    assert (Limits.SEED.max_keep_alive_seconds, Limits.SEED.max_pool_lifetime_seconds) == (
+    assert (
+        Limits.GUIDE_2022.max_keep_alive_seconds,
+        Limits.GUIDE_2022.max_pool_lifetime_seconds,
+    ) == (
         3600,
         7 * DAY,
     )
@@ -481,13 +484,13 @@ def test_limits_presets() -> None:
         Limits.API_MODEL.max_keep_alive_seconds,
         Limits.API_MODEL.max_pool_lifetime_seconds,
     ) == (21600, 28 * DAY)
-    assert WarmPoolEmulator().limits == Limits.SEED
+    assert WarmPoolEmulator().limits == Limits.GUIDE_2022
 
 
 @pytest.mark.parametrize(
     ("limits", "accepted", "refused"),
     [
-        (Limits.SEED, 3600, 3601),
+        (Limits.GUIDE_2022, 3600, 3601),
         (Limits.DOCS_CURRENT, 3600, 3601),
         (Limits.API_MODEL, 21600, 21601),
     ],
@@ -525,7 +528,7 @@ def test_api_model_accepts_21600_seed_refuses_3601() -> None:
 
 @pytest.mark.parametrize(
     ("limits", "kept"),
-    [(Limits.SEED, False), (Limits.DOCS_CURRENT, True), (Limits.API_MODEL, True)],
+    [(Limits.GUIDE_2022, False), (Limits.DOCS_CURRENT, True), (Limits.API_MODEL, True)],
     ids=["SEED", "DOCS_CURRENT", "API_MODEL"],
 )
 def test_chain_lifetime_follows_limits(limits: Limits, kept: bool) -> None:

@@ -1,4 +1,5 @@
-"""The ``warmpool`` command: ``warmpool demo`` runs the seed document's walk-through;
+"""The ``warmpool`` command: ``warmpool demo`` runs the walk-through of the AWS guide "Train Using
+SageMaker Managed Warm Pools";
 ``warmpool serve`` serves the emulator over SageMaker's wire protocol (see ``docs/server.md``)."""
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ INSTANCE_TYPE = "ml.g5.xlarge"
 SECONDS_PER_EPOCH = 900
 
 
-def seed_request(name: str, epochs: int, keep_alive: int) -> dict[str, Any]:
-    """A ``CreateTrainingJob`` request like the seed's TensorFlow estimators produce."""
+def guide_request(name: str, epochs: int, keep_alive: int) -> dict[str, Any]:
+    """A ``CreateTrainingJob`` request like the AWS guide's TensorFlow estimators produce."""
     return {
         "TrainingJobName": name,
         "RoleArn": ROLE,
@@ -138,7 +139,7 @@ def _table(emu: WarmPoolEmulator, names: Sequence[str]) -> str:
 
 
 def demo(out: Any = None, *, keep_alive: int = 1800, gap: int = 1000) -> WarmPoolEmulator:
-    """Run the seed's walk-through and print a timeline and the console's table to ``out``."""
+    """Run the AWS guide's walk-through and print a timeline and the console's table to ``out``."""
     out = sys.stdout if out is None else out
     emu = WarmPoolEmulator(quotas={INSTANCE_TYPE: Quota(warm_pool=1)}, workload=epochs_workload)
     names = ("my-training-job-1", "my-training-job-2")
@@ -146,7 +147,10 @@ def demo(out: Any = None, *, keep_alive: int = 1800, gap: int = 1000) -> WarmPoo
     def say(text: str = "") -> None:
         print(text, file=out)
 
-    say(f"warmpool {__version__}: the seed document's walk-through on a virtual clock")
+    say(
+        f'warmpool {__version__}: the walk-through of the AWS guide "Train Using SageMaker '
+        'Managed Warm Pools", on a virtual clock'
+    )
     say(
         f"(warm pool quota for {INSTANCE_TYPE}: 1 instance; cold start "
         f"{emu.timing.cold_start_seconds:g} s, warm start {emu.timing.warm_start_seconds:g} s, "
@@ -162,10 +166,10 @@ def demo(out: Any = None, *, keep_alive: int = 1800, gap: int = 1000) -> WarmPoo
         shown = len(emu.events)
 
     timing = emu.timing
-    emu.create_training_job(**seed_request(names[0], epochs=1, keep_alive=keep_alive))
+    emu.create_training_job(**guide_request(names[0], epochs=1, keep_alive=keep_alive))
     emu.advance(timing.cold_start_seconds + SECONDS_PER_EPOCH)  # job 1 trains one epoch
     emu.advance(gap)
-    emu.create_training_job(**seed_request(names[1], epochs=2, keep_alive=keep_alive))
+    emu.create_training_job(**guide_request(names[1], epochs=2, keep_alive=keep_alive))
     first_pool = emu.warm_pool(names[0])
     warm = first_pool is not None and first_pool.status == "Reused"  # job 2 took job 1's pool
     start = timing.warm_start_seconds if warm else timing.cold_start_seconds
@@ -199,7 +203,7 @@ def demo(out: Any = None, *, keep_alive: int = 1800, gap: int = 1000) -> WarmPoo
     return emu
 
 
-_LIMITS = {"seed": Limits.SEED, "docs": Limits.DOCS_CURRENT, "api": Limits.API_MODEL}
+_LIMITS = {"guide-2022": Limits.GUIDE_2022, "docs": Limits.DOCS_CURRENT, "api": Limits.API_MODEL}
 
 
 def _type_count(text: str) -> tuple[str, int]:
@@ -241,7 +245,7 @@ def build_emulator(
     warm_pool_quotas: Sequence[tuple[str, int]] = (),
     training_quotas: Sequence[tuple[str, int]] = (),
     training_seconds: float | None = None,
-    limits: str = "seed",
+    limits: str = "guide-2022",
 ) -> WarmPoolEmulator:
     """The emulator ``warmpool serve`` runs, from its flags."""
     quotas: dict[str, Quota] = {}
@@ -359,8 +363,9 @@ def _add_serve_parser(commands: Any) -> None:
     parser.add_argument(
         "--limits",
         choices=sorted(_LIMITS),
-        default="seed",
-        help="keep-alive maximum and warm pool lifetime cap: seed (3600 s, 7 days; default), "
+        default="guide-2022",
+        help="keep-alive maximum and warm pool lifetime cap: guide-2022 (the AWS guide as "
+        "published in 2022: 3600 s, 7 days; default), "
         "docs (3600 s, 28 days) or api (21600 s, 28 days)",
     )
     parser.add_argument(
@@ -381,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"warmpool {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     demo_parser = commands.add_parser(
-        "demo", help="run the seed document's walk-through and print its timeline"
+        "demo", help="run the AWS guide's warm pool walk-through and print its timeline"
     )
     demo_parser.add_argument(
         "--keep-alive",

@@ -28,9 +28,9 @@ def _positive_int(_: object, attribute: attrs.Attribute[Any], value: Any) -> Non
 
 @attrs.frozen
 class Limits:
-    """Service limits that differ between the seed document, today's docs and the API model.
+    """Service limits that differ between editions of the AWS guide and botocore's API model.
 
-    >>> Limits.SEED
+    >>> Limits.GUIDE_2022
     Limits(max_keep_alive_seconds=3600, max_pool_lifetime_seconds=604800)
     >>> Limits.API_MODEL.max_keep_alive_seconds
     21600
@@ -39,15 +39,16 @@ class Limits:
     max_keep_alive_seconds: int = attrs.field(validator=_positive_int)
     max_pool_lifetime_seconds: int = attrs.field(validator=_positive_int)
 
-    #: The seed document: keep-alive up to 3600 s, a chain lives at most 7 days (the default).
-    SEED: ClassVar[Limits]
-    #: The current AWS developer guide: 3600 s, 28 days.
+    #: The AWS guide "Train Using SageMaker Managed Warm Pools" as published from 2022-09 to
+    #: 2023-03: keep-alive up to 3600 s, a chain lives at most 7 days (the default).
+    GUIDE_2022: ClassVar[Limits]
+    #: The current edition of the AWS guide: 3600 s, 28 days.
     DOCS_CURRENT: ClassVar[Limits]
     #: botocore's model since 1.42.12: 21600 s, 28 days.
     API_MODEL: ClassVar[Limits]
 
 
-Limits.SEED = Limits(max_keep_alive_seconds=3600, max_pool_lifetime_seconds=7 * _DAY)
+Limits.GUIDE_2022 = Limits(max_keep_alive_seconds=3600, max_pool_lifetime_seconds=7 * _DAY)
 Limits.DOCS_CURRENT = Limits(max_keep_alive_seconds=3600, max_pool_lifetime_seconds=28 * _DAY)
 Limits.API_MODEL = Limits(max_keep_alive_seconds=21600, max_pool_lifetime_seconds=28 * _DAY)
 

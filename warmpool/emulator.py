@@ -212,7 +212,7 @@ class WarmPoolEmulator:
 
     Every argument is optional and keyword-only:
 
-    * ``limits``: :class:`~warmpool.Limits` (default ``Limits.SEED``: keep-alive <= 3600 s,
+    * ``limits``: :class:`~warmpool.Limits` (default ``Limits.GUIDE_2022``: keep-alive <= 3600 s,
       chains <= 7 days);
     * ``timing``: :class:`~warmpool.Timing` (cold start 180 s, warm start 20 s, stopping 0 s);
     * ``quotas``: ``{instance_type: Quota(training=..., warm_pool=...)}``; unlisted types get
@@ -231,7 +231,7 @@ class WarmPoolEmulator:
     def __init__(
         self,
         *,
-        limits: Limits = Limits.SEED,
+        limits: Limits = Limits.GUIDE_2022,
         timing: Timing | None = None,
         quotas: Mapping[str, Quota] | None = None,
         default_quota: Quota | None = None,
@@ -261,6 +261,20 @@ class WarmPoolEmulator:
             raise ValueError(f"region must look like 'us-east-1', not {region!r}")
         if not isinstance(account, str) or len(account) != 12 or not account.isdigit():
             raise ValueError(f"account must be 12 digits, not {account!r}")
+        # What fresh() needs to build an emulator like this one, before any state.
+        self._settings: dict[str, Any] = {
+            "limits": limits,
+            "timing": timing,
+            "quotas": None if quotas is None else dict(quotas),
+            "default_quota": default_quota,
+            "workload": workload,
+            "keep_alive_policy": keep_alive_policy,
+            "region": region,
+            "account": account,
+            "prices": None if prices is None else dict(prices),
+            "event_log_maxlen": event_log_maxlen,
+        }
+        self._start = (clock.epoch, clock.now)
         self._limits = limits
         self._timing = timing
         self._workload = workload
@@ -288,6 +302,14 @@ class WarmPoolEmulator:
         self._keys: dict[IdentityKey, IdentityKey] = {}
         self._configs: dict[bytes, bytes] = {}
         self._groups: dict[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = {}
+
+    def fresh(self) -> WarmPoolEmulator:
+        """A new emulator built with this one's settings and no state: the same limits,
+        timing, quotas and prices as given to the constructor (not as changed since), the same
+        workload hook, policy, region and account, and a new clock at this clock's epoch and
+        starting time. ``warmpool serve``'s ``POST /_warmpool/reset`` uses it."""
+        epoch, start = self._start
+        return WarmPoolEmulator(clock=VirtualClock(epoch, now=start), **self._settings)
 
     def __repr__(self) -> str:
         return (
