@@ -1,8 +1,10 @@
 """The virtual clock: a small heap-ordered scheduler of timed callbacks (SPEC §4).
 
-Time is a number of seconds since the clock's ``epoch`` (a timezone-aware UTC ``datetime``).
-Nothing here reads the wall clock. Events are ordered by ``(time, priority, order)`` and then by
-the order they were scheduled, so the same schedule always fires in the same order.
+Time is a number of seconds since the clock's ``epoch`` (a timezone-aware UTC ``datetime``),
+from the epoch through :data:`LATEST` (9999-12-31T23:59:59Z, the last second a ``datetime``
+can show): moving the clock past it is refused, so every time it shows can be a response
+timestamp. Nothing here reads the wall clock. Events are ordered by ``(time, priority, order)``
+and then by the order they were scheduled, so the same schedule always fires in the same order.
 
 The emulator schedules three kinds of event, with these priorities (lower fires first among
 events due at the same instant): warm pool expiries, then job releases, then training starts.
@@ -20,6 +22,7 @@ from typing import Any, Final
 __all__ = [
     "DEFAULT_EPOCH",
     "EXPIRY",
+    "LATEST",
     "RELEASE",
     "START",
     "VirtualClock",
@@ -27,6 +30,8 @@ __all__ = [
 ]
 
 DEFAULT_EPOCH: Final = datetime(2026, 1, 1, tzinfo=timezone.utc)
+#: The end of every clock's range: the clock never moves past this instant.
+LATEST: Final = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
 
 #: Priority of warm pool expiries (keep-alive ends, lifetime cap reached).
 EXPIRY: Final = 0
@@ -100,17 +105,23 @@ class VirtualClock:
     datetime.datetime(2026, 1, 1, 0, 0, 20, tzinfo=datetime.timezone.utc)
     """
 
-    __slots__ = ("_epoch", "_now", "_queue", "_seq")
+    __slots__ = ("_end", "_epoch", "_now", "_queue", "_seq")
 
     def __init__(self, epoch: datetime = DEFAULT_EPOCH, *, now: float = 0) -> None:
         if not isinstance(epoch, datetime):
             raise TypeError(f"epoch must be a datetime, not {epoch!r}")
         if epoch.tzinfo is None or epoch.utcoffset() is None:
             raise ValueError("epoch must be a timezone-aware datetime (for example tzinfo=UTC)")
+        epoch = epoch.astimezone(timezone.utc)
+        if epoch > LATEST:
+            raise ValueError(f"epoch must be no later than {_iso(LATEST)}, not {epoch.isoformat()}")
         now = _check_seconds(now, "now")
         if now < 0:
             raise ValueError(f"now must be >= 0 seconds since the epoch, not {now!r}")
-        self._epoch = epoch.astimezone(timezone.utc)
+        self._epoch = epoch
+        self._end = (LATEST - epoch).total_seconds()
+        if now > self._end:
+            raise ValueError(f"now must be at most {self._end!r} (the end of the clock's range)")
         self._now: float = now
         self._queue: list[_Entry] = []
         self._seq = 0
@@ -127,6 +138,11 @@ class VirtualClock:
     def now(self) -> float:
         """Seconds since the epoch. Never decreases."""
         return self._now
+
+    @property
+    def end(self) -> float:
+        """The end of the clock's range, :data:`LATEST`, in seconds since the epoch."""
+        return self._end
 
     def to_datetime(self, seconds: float | None = None) -> datetime:
         """The UTC ``datetime`` of ``seconds`` since the epoch (default: now)."""
@@ -187,9 +203,14 @@ class VirtualClock:
         return len(self._queue)
 
     def step(self) -> None:
-        """Fire the next event, moving ``now`` to its time. ``IndexError`` if none is scheduled."""
+        """Fire the next event, moving ``now`` to its time. ``IndexError`` if none is scheduled,
+        ``ValueError`` if it lies past the end of the clock's range (it never fires)."""
         if not self._queue:
             raise IndexError("no event is scheduled")
+        if self._queue[0][0] > self._end:
+            raise ValueError(
+                f"the next event is past the end of the clock's range ({_iso(LATEST)})"
+            )
         at, _, _, _, callback, arg = heapq.heappop(self._queue)
         self._now = at
         callback(arg)
@@ -197,12 +218,13 @@ class VirtualClock:
     def run(self, until: float | datetime | None = None) -> None:
         """Fire every event due at or before ``until``, in order, then set ``now = until``.
 
-        With ``until=None`` the queue is run until it is empty. ``until`` before ``now`` is a
-        ``ValueError``: the clock never moves backwards.
+        With ``until=None`` the queue is run until it is empty (events past the end of the
+        clock's range never fire). ``until`` before ``now`` or past the end of the range is a
+        ``ValueError``: the clock never moves backwards, nor past :data:`LATEST`.
         """
         queue = self._queue
         if until is None:
-            while queue:
+            while queue and queue[0][0] <= self._end:
                 self.step()
             return
         target = self.resolve(until)
@@ -227,11 +249,23 @@ class VirtualClock:
                 f"cannot run the clock back to {target!r}: it is already at {self._now!r} "
                 "and never moves backwards"
             )
-        return target
+        return self._within_range(target)
 
     def later(self, seconds: float) -> float:
         """``now + seconds``, checking that ``seconds`` is a finite number >= 0."""
         seconds = _check_seconds(seconds, "seconds")
         if seconds < 0:
             raise ValueError(f"cannot advance by a negative amount ({seconds!r} seconds)")
-        return self._now + seconds
+        return self._within_range(self._now + seconds)
+
+    def _within_range(self, target: float) -> float:
+        if not target <= self._end:
+            raise ValueError(
+                f"cannot move the clock to {target!r} seconds since its epoch: that is past the "
+                f"end of its range, {_iso(LATEST)} ({self._end!r} seconds since the epoch)"
+            )
+        return target
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")

@@ -1,69 +1,62 @@
 """The emulator: SageMaker's training-job API with managed warm pools, on a virtual clock.
 
-:class:`WarmPoolEmulator` ties the pieces together: requests are checked against botocore's model
-(:mod:`warmpool.validation`) and the optional IAM policy (:mod:`warmpool.iam`); jobs and their
-warm pools move only as the machines of :mod:`warmpool.lifecycle` allow; matching uses
-:mod:`warmpool.identity`; instance use is kept in :mod:`warmpool.quota`; money in
-:mod:`warmpool.billing`; time in :mod:`warmpool.clock`; every change is logged in
-:mod:`warmpool.events`. The rules are those of the behaviour contract (``SPEC.md``); where AWS
-is silent, ``docs/decisions.md`` says what this module does and why.
+:class:`WarmPoolEmulator` is a facade. Each API method tells the operation's story in four
+steps, and each step's machinery lives in a module named for what it holds:
 
-Every public method runs to completion, then fires every event now due, then delivers pending
-events to subscribers, before it returns.
+* **validate**: :mod:`warmpool.intake` turns the request into plain, checked data
+  (botocore's model and the rules it cannot express, :mod:`warmpool.validation`); the optional
+  IAM policy is :mod:`warmpool.iam`'s;
+* **decide**: matching on the identity key (:mod:`warmpool.identity`) and reuse of a warm pool
+  (:mod:`warmpool.pools`), quotas (:mod:`warmpool.quota`);
+* **record**: the job's life on the virtual clock (:mod:`warmpool.training`,
+  :mod:`warmpool.clock`), its warm pool's moves (:mod:`warmpool.pools`), both checked by the
+  machines of :mod:`warmpool.lifecycle`; money in :mod:`warmpool.billing`, every change in
+  :mod:`warmpool.events`;
+* **answer**: botocore-shaped responses (:mod:`warmpool.responses`, and
+  :mod:`warmpool.listing` for ``ListTrainingJobs``).
+
+The rules are those of the behaviour contract; where AWS is silent, ``docs/decisions.md`` says
+what happens and why.
+
+Every public method takes the emulator's re-entrant lock (:attr:`WarmPoolEmulator.lock`), runs
+to completion, fires every event now due, delivers pending events to subscribers, and returns:
+one emulator can be called from many threads.
 """
 
 from __future__ import annotations
 
-import bisect
-import json
-import marshal
 import math
 import threading
-from base64 import urlsafe_b64decode, urlsafe_b64encode
-from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Final
 
 import attrs
 
 from . import lifecycle as lc
-from .billing import BillingLedger, training_seconds
-from .clock import EXPIRY, RELEASE, START, VirtualClock
+from .billing import BillingLedger
+from .clock import VirtualClock
 from .config import JobPlan, Limits, Timing
 from .errors import (
     AccessDeniedException,
     ControlError,
+    InvalidControlArgument,
     ResourceInUse,
     ResourceLimitExceeded,
     ResourceNotFound,
     ValidationException,
 )
-from .events import (
-    EventLog,
-    JobCreated,
-    JobDeleted,
-    JobReleased,
-    KeepAliveUpdated,
-    PoolKept,
-    PoolReused,
-    PoolTerminated,
-    QuotaRefused,
-    StopRequested,
-    TrainingStarted,
-)
+from .events import EventLog, JobDeleted, QuotaRefused
 from .iam import Policy
-from .identity import IdentityKey, identity_key
+from .identity import IdentityKey
+from .intake import Intake, freeze, thaw, validator_for
+from .jobs import Job, JobSpec
+from .listing import Listing
+from .pools import WarmPools
 from .quota import Quota, QuotaLedger, training_limit_message
-from .validation import (
-    RequestValidator,
-    create_rule_problems,
-    load_model,
-    problem,
-    validation_error,
-)
+from .responses import Responder
+from .training import Training, is_live
 
 __all__ = ["OPERATIONS", "WarmPoolEmulator", "WarmPoolView", "Workload", "not_emulated_message"]
 
@@ -94,93 +87,12 @@ def not_emulated_message(operation: str) -> str:
 #: A workload hook: given each ``CreateTrainingJob`` request, what the job will do.
 Workload = Callable[[Mapping[str, Any]], "JobPlan | None"]
 
-_IN_USE: Final = lc.IN_USE
-_AVAILABLE: Final = lc.AVAILABLE
-_REUSED: Final = lc.REUSED
-_TERMINATED: Final = lc.TERMINATED
-_STARTING: Final = lc.STARTING
-_TRAINING: Final = lc.TRAINING
-_STOPPING: Final = lc.STOPPING
-_JOB: Final = lc.JOB
-_POOL: Final = lc.POOL
 _STATUS: Final = lc.TRAINING_JOB_STATUS
 _TERMINAL: Final = lc.TERMINAL_JOB_STATES
-
-#: Failure classes after which the cluster is healthy enough to keep (seed: "algorithm or
-#: client error").
-KEEPABLE_FAILURES: Final = frozenset({"AlgorithmError", "ClientError"})
-DEFAULT_MAX_RUNTIME: Final = 86400
-
-_MODEL = load_model()
-#: Request members echoed by DescribeTrainingJob (Tags, for one, are not).
-_ECHOED: Final = frozenset(
-    set(_MODEL["shapes"]["CreateTrainingJobRequest"]["members"])
-    & set(_MODEL["shapes"]["DescribeTrainingJobResponse"]["members"])
-) - {"TrainingJobName"}
-_SHARED_ECHO: Final = _ECHOED - {"HyperParameters"}
-_INTERN_LIMIT: Final = 4096
-_BOOLEAN_DEFAULTS: Final = (
-    "EnableNetworkIsolation",
-    "EnableInterContainerTrafficEncryption",
-    "EnableManagedSpotTraining",
-)
-_JOB_STATUSES: Final = tuple(_MODEL["shapes"]["TrainingJobStatus"]["enum"])
-
-_STATUS_MESSAGES: Final = {
-    lc.TRAINING: "Training image download completed. Training in progress.",
-    lc.STOPPING: "Stopping the training job.",
-    lc.COMPLETED: "Training job completed",
-    lc.FAILED: "Training job failed",
-    lc.STOPPED: "Training job stopped",
-    lc.MAX_RUNTIME_EXCEEDED: "Training job stopped: it reached MaxRuntimeInSeconds",
-}
-_COLD_START_MESSAGE: Final = "Preparing the instances for training"
-_WARM_START_MESSAGE: Final = "Reusing the instances of a warm pool"
-
-
-@lru_cache(maxsize=8)
-def _validator(max_keep_alive: int) -> RequestValidator:
-    return RequestValidator(overrides={"KeepAlivePeriodInSeconds": {"max": max_keep_alive}})
-
-
-@attrs.frozen(slots=True)
-class _Cluster:
-    """A provisioned cluster. It serves one job at a time; its chain starts at ``launched_at``."""
-
-    id: int
-    launched_at: float
-
-
-@attrs.define(slots=True, eq=False)
-class _Job:
-    """One training job record (internal; responses are built from it on demand)."""
-
-    name: str
-    seq: int
-    config: bytes  # frozen echoed request members but HyperParameters (shared when equal)
-    hyperparameters: bytes | None  # frozen HyperParameters, which usually differ per job
-    key: IdentityKey
-    groups: tuple[tuple[str, int], ...]  # (instance type, count) pairs, for quotas and billing
-    keep_alive: int | None
-    max_runtime: int
-    plan: JobPlan | None
-    created_at: float
-    last_modified: float
-    training_plan: str | None
-    state: str = lc.STARTING
-    pool: str | None = None  # warm pool status, None if the job has none
-    cluster: _Cluster | None = None
-    warm: bool = False
-    started_at: float | None = None
-    stop_requested_at: float | None = None
-    ended_at: float | None = None
-    failure_reason: str | None = None
-    available_at: float | None = None
-    expires_at: float | None = None
-    pool_reason: str | None = None
-    retained_billable: int | None = None
-    reused_by: str | None = None
-    updates: bytes | None = None  # frozen profiler / remote debug updates
+_STARTING: Final = lc.STARTING
+_TRAINING: Final = lc.TRAINING
+_AVAILABLE: Final = lc.AVAILABLE
+_TERMINATED: Final = lc.TERMINATED
 
 
 @attrs.frozen
@@ -212,8 +124,8 @@ class WarmPoolEmulator:
 
     Every argument is optional and keyword-only:
 
-    * ``limits``: :class:`~warmpool.Limits` (default ``Limits.GUIDE_2022``: keep-alive <= 3600 s,
-      chains <= 7 days);
+    * ``limits``: :class:`~warmpool.Limits` (default ``Limits.GUIDE_2022``: keep-alive
+      <= 3600 s, chains <= 7 days);
     * ``timing``: :class:`~warmpool.Timing` (cold start 180 s, warm start 20 s, stopping 0 s);
     * ``quotas``: ``{instance_type: Quota(training=..., warm_pool=...)}``; unlisted types get
       ``Quota(training=None, warm_pool=0)``, AWS's default (no warm pools at all);
@@ -284,24 +196,21 @@ class WarmPoolEmulator:
         )
         self._region = region
         self._account = account
-        self._arn_prefix = f"arn:aws:sagemaker:{region}:{account}:training-job/"
-        self._validator = _validator(limits.max_keep_alive_seconds)
+        self._lock = threading.RLock()
         self._quotas = QuotaLedger(quotas, default=default_quota)
         self._billing = BillingLedger(clock, prices)
         self._events = EventLog(event_log_maxlen)
-        self._jobs: dict[str, _Job] = {}
-        self._seq = 0
-        self._clusters = 0
-        self._requests = 0
-        self._lock = threading.RLock()
-        # identity key -> Available jobs in the order they became Available (stale ones are
-        # skipped lazily); job seq -> Available job.
-        self._pools: dict[IdentityKey, deque[_Job]] = {}
-        self._available: dict[int, _Job] = {}
-        # Intern tables, so equal values are stored once; cleared when they grow large.
-        self._keys: dict[IdentityKey, IdentityKey] = {}
-        self._configs: dict[bytes, bytes] = {}
-        self._groups: dict[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = {}
+        self._intake = Intake(validator_for(limits.max_keep_alive_seconds))
+        self._jobs: dict[str, Job] = {}  # by name, in creation order
+        self._seq = 0  # jobs created so far
+        self._pools = WarmPools(
+            clock, self._quotas, self._billing, self._events, limits.max_pool_lifetime_seconds
+        )
+        self._training = Training(
+            clock, timing, self._quotas, self._billing, self._events, self._pools
+        )
+        self._listing = Listing(self._jobs, clock)
+        self._responder = Responder(clock, f"arn:aws:sagemaker:{region}:{account}:training-job/")
 
     def fresh(self) -> WarmPoolEmulator:
         """A new emulator built with this one's settings and no state: the same limits,
@@ -314,14 +223,18 @@ class WarmPoolEmulator:
     def __repr__(self) -> str:
         return (
             f"<WarmPoolEmulator now={self._clock.now!r} jobs={len(self._jobs)} "
-            f"available_pools={len(self._available)}>"
+            f"available_pools={len(self._pools)}>"
         )
 
     # -- read-only attributes -----------------------------------------------------------------
 
     @property
     def clock(self) -> VirtualClock:
-        """The virtual clock (``emu.clock.epoch`` is the instant ``now == 0`` stands for)."""
+        """The virtual clock (``emu.clock.epoch`` is the instant ``now == 0`` stands for).
+
+        Move time with :meth:`advance` and :meth:`run_until`, which take the lock and deliver
+        events to subscribers; the clock's own methods do neither.
+        """
         return self._clock
 
     @property
@@ -354,12 +267,9 @@ class WarmPoolEmulator:
 
     @property
     def lock(self) -> threading.RLock:
-        """A re-entrant lock for callers that share the emulator between threads.
-
-        The emulator is not thread-safe and never takes this lock itself; the boto3 adapter
-        (``warmpool.aws``) and the wire server (``warmpool.server``) hold it around every call,
-        and code of yours that drives the same emulator from another thread should too.
-        """
+        """The emulator's re-entrant lock. Every public method takes it, so one emulator can
+        be called from many threads; hold it yourself to make several calls one atomic step
+        (no other thread's call runs in between)."""
         return self._lock
 
     @property
@@ -370,15 +280,32 @@ class WarmPoolEmulator:
     def account(self) -> str:
         return self._account
 
-    # -- time ---------------------------------------------------------------------------------
+    # -- time -----------------------------------------------------------------------------------
 
     def advance(self, seconds: float) -> None:
-        """Move time forward by ``seconds``, firing every event due at or before the new now."""
-        self._run(self._clock.later(seconds))
+        """Move time forward by ``seconds``, firing every event due at or before the new now.
+
+        ``InvalidControlArgument`` (a ``ValueError``) for a negative or non-finite number, or
+        one that would take the clock past its range (9999-12-31T23:59:59Z); nothing changes.
+        """
+        with self._lock:
+            try:
+                target = self._clock.later(seconds)
+            except (TypeError, ValueError) as error:
+                raise InvalidControlArgument(f"advance: {error}") from None
+            self._run(target)
 
     def run_until(self, t: float | datetime) -> None:
-        """Move time forward to ``t`` (seconds since the epoch, or a ``datetime``)."""
-        self._run(self._clock.resolve(t))
+        """Move time forward to ``t`` (seconds since the epoch, or a ``datetime``).
+
+        ``InvalidControlArgument`` for a time before now or past the clock's range.
+        """
+        with self._lock:
+            try:
+                target = self._clock.resolve(t)
+            except (TypeError, ValueError, OverflowError) as error:
+                raise InvalidControlArgument(f"run_until: {error}") from None
+            self._run(target)
 
     def _run(self, target: float) -> None:
         clock = self._clock
@@ -398,39 +325,112 @@ class WarmPoolEmulator:
         Unlike ``clock.peek()``, this skips scheduled events that would no longer do anything
         (the expiry of a pool that was reused, the max runtime of a job that was stopped ...).
         """
-        self._clock.prune(self._is_live)
-        at = self._clock.peek()
-        return None if at == math.inf else at
-
-    @staticmethod
-    def _is_live(at: float, callback: Callable[[Any], None], job: Any) -> bool:
-        live = _LIVENESS.get(getattr(callback, "__func__", None))
-        return live is None or not isinstance(job, _Job) or live(job, at)
+        with self._lock:
+            self._clock.prune(is_live)
+            at = self._clock.peek()
+            return None if at == math.inf or at > self._clock.end else at
 
     def _settle(self) -> None:
+        """Fire every event due now, then deliver pending events (the end of every call)."""
         clock = self._clock
         if clock.peek() <= clock.now:
             clock.run(clock.now)
         self._events._flush()
 
-    # -- helpers ------------------------------------------------------------------------------
+    # -- CreateTrainingJob ----------------------------------------------------------------------
 
-    def _response(self, body: dict[str, Any]) -> dict[str, Any]:
-        self._requests += 1
-        digits = f"{self._requests:032x}"
-        request_id = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
-        body["ResponseMetadata"] = {
-            "RequestId": request_id,
-            "HTTPStatusCode": 200,
-            "HTTPHeaders": {
-                "x-amzn-requestid": request_id,
-                "content-type": "application/x-amz-json-1.1",
-            },
-            "RetryAttempts": 0,
-        }
-        return body
+    def create_training_job(self, /, **request: Any) -> dict[str, Any]:
+        """``CreateTrainingJob``: start a job, on a matching ``Available`` warm pool if any."""
+        with self._lock:
+            # validate (D15: the request, the IAM policy, the name)
+            spec, name, hyperparameters, _tags = self._intake.create(request)
+            arn = self._responder.arn(name)
+            if self._policy is not None:
+                self._authorize(arn, spec.keep_alive)
+            if name in self._jobs:
+                raise ResourceInUse(
+                    "Training job names must be unique within an AWS account and region, and "
+                    f"a training job with this name already exists ({arn})",
+                    operation="CreateTrainingJob",
+                )
+            # decide: a warm pool to take over, or room for a new cluster
+            donor = self._pools.find(spec.key) if spec.reusable else None
+            if donor is None:
+                self._check_training_quota(name, spec)
+            plan = self._plan(request)
+            # record
+            self._seq += 1
+            job = Job(name, self._seq, spec, hyperparameters, plan, self._clock.now)
+            self._jobs[name] = job
+            self._listing.added(job)
+            self._training.launch(job, donor)
+            self._settle()
+            # answer
+            return self._responder.answer({"TrainingJobArn": arn})
 
-    def _get(self, operation: str, name: str) -> _Job:
+    def _authorize(self, arn: str, keep_alive: int | None) -> None:
+        """The IAM policy's verdict on a create (D21): ``AccessDeniedException`` unless allowed."""
+        assert self._policy is not None
+        context = {} if keep_alive is None else {"sagemaker:KeepAlivePeriod": keep_alive}
+        decision = self._policy.evaluate("sagemaker:CreateTrainingJob", arn, context)
+        if not decision.allowed:
+            raise AccessDeniedException(
+                _access_denied_message(self._account, arn, decision.reason, keep_alive),
+                operation="CreateTrainingJob",
+            )
+
+    def _check_training_quota(self, name: str, spec: JobSpec) -> None:
+        """``ResourceLimitExceeded`` if a new cluster would exceed a training quota (SPEC §7)."""
+        for instance_type, count in spec.needs:
+            refusal = self._quotas.training_refusal(instance_type, count)
+            if refusal is not None:
+                limit, used = refusal
+                self._events._record(
+                    QuotaRefused,
+                    self._clock.now,
+                    name,
+                    "training",
+                    instance_type,
+                    limit,
+                    used,
+                    count,
+                )
+                self._events._flush()
+                raise ResourceLimitExceeded(
+                    training_limit_message(instance_type, limit, used, count),
+                    operation="CreateTrainingJob",
+                )
+
+    def _plan(self, request: Mapping[str, Any]) -> JobPlan | None:
+        """The workload hook's plan for an accepted request (D25)."""
+        if self._workload is None:
+            return None
+        plan = self._workload(request)
+        if plan is not None and not isinstance(plan, JobPlan):
+            raise TypeError(f"the workload hook must return a JobPlan or None, not {plan!r}")
+        return plan
+
+    # -- DescribeTrainingJob --------------------------------------------------------------------
+
+    def describe_training_job(self, /, **request: Any) -> dict[str, Any]:
+        """``DescribeTrainingJob``: the job's configuration, statuses, times and warm pool."""
+        with self._lock:
+            job = self._named(request)
+            if job is None:  # not a plain request for an existing job: check it in full
+                checked = self._intake.check("DescribeTrainingJob", request)
+                job = self._get("DescribeTrainingJob", checked["TrainingJobName"])
+            self._settle()
+            return self._responder.answer(self._responder.describe(job))
+
+    def _named(self, request: Mapping[str, Any]) -> Job | None:
+        """The job of a request that is exactly ``{"TrainingJobName": name}`` of an existing
+        job: valid without more checks (the name passed them when the job was created)."""
+        if len(request) != 1:
+            return None
+        name = request.get("TrainingJobName")
+        return self._jobs.get(name) if type(name) is str else None
+
+    def _get(self, operation: str, name: str) -> Job:
         job = self._jobs.get(name)
         if job is None:
             raise ValidationException(
@@ -438,609 +438,110 @@ class WarmPoolEmulator:
             )
         return job
 
-    def _control_job(self, control: str, name: object) -> _Job:
-        if not isinstance(name, str):
-            raise ControlError(f"{control}: the job name must be a str, not {name!r}")
-        job = self._jobs.get(name)
-        if job is None:
-            raise ControlError(f"{control}: there is no training job named {name!r}")
-        return job
+    # -- UpdateTrainingJob ----------------------------------------------------------------------
 
-    @staticmethod
-    def _intern(table: dict[Any, Any], value: Any) -> Any:
-        if len(table) >= _INTERN_LIMIT:
-            table.clear()
-        return table.setdefault(value, value)
-
-    # -- CreateTrainingJob --------------------------------------------------------------------
-
-    def create_training_job(self, **request: Any) -> dict[str, Any]:
-        """``CreateTrainingJob``: start a job, on a matching ``Available`` warm pool if any."""
-        op = "CreateTrainingJob"
-        problems = self._validator.problems(op, request)
-        problems.extend(create_rule_problems(request))
-        if problems:
-            raise validation_error(problems, op)
-        resource: Mapping[str, Any] = request["ResourceConfig"]
-        name: str = request["TrainingJobName"]
-        keep_alive: int | None = resource.get("KeepAlivePeriodInSeconds")
-        arn = self._arn_prefix + name
-        now = self._clock.now
-
-        if self._policy is not None:
-            context = {} if keep_alive is None else {"sagemaker:KeepAlivePeriod": keep_alive}
-            decision = self._policy.evaluate("sagemaker:CreateTrainingJob", arn, context)
-            if not decision.allowed:
-                raise AccessDeniedException(
-                    _access_denied_message(self._account, arn, decision.reason, keep_alive),
-                    operation=op,
-                )
-        if name in self._jobs:
-            raise ResourceInUse(
-                "Training job names must be unique within an AWS account and region, and a "
-                f"training job with this name already exists ({arn})",
-                operation=op,
-            )
-
-        key: IdentityKey = self._intern(self._keys, identity_key(request))
-        instance_groups = resource.get("InstanceGroups")
-        if instance_groups:
-            groups = tuple((g["InstanceType"], g["InstanceCount"]) for g in instance_groups)
-        else:
-            groups = ((resource["InstanceType"], resource["InstanceCount"]),)
-        groups = self._intern(self._groups, groups)
-        donor = None
-        if not instance_groups and not request.get("EnableManagedSpotTraining"):
-            donor = self._find_pool(key)
-        if donor is None:
-            wanted: dict[str, int] = {}
-            for instance_type, count in groups:  # groups may share an instance type
-                wanted[instance_type] = wanted.get(instance_type, 0) + count
-            for instance_type, count in wanted.items():
-                refusal = self._quotas.training_refusal(instance_type, count)
-                if refusal is not None:
-                    limit, used = refusal
-                    self._events._record(
-                        QuotaRefused, now, name, "training", instance_type, limit, used, count
-                    )
-                    self._events._flush()
-                    raise ResourceLimitExceeded(
-                        training_limit_message(instance_type, limit, used, count), operation=op
-                    )
-
-        stopping = request.get("StoppingCondition") or {}
-        config = self._intern(
-            self._configs, _freeze({k: v for k, v in request.items() if k in _SHARED_ECHO})
-        )
-        hyperparameters = request.get("HyperParameters")
-        plan = None
-        if self._workload is not None:
-            plan = self._workload(request)
-            if plan is not None and not isinstance(plan, JobPlan):
-                raise TypeError(f"the workload hook must return a JobPlan or None, not {plan!r}")
-
-        # -- from here on, the request is accepted: change state ------------------------------
-        self._seq += 1
-        job = _Job(
-            name=name,
-            seq=self._seq,
-            config=config,
-            hyperparameters=None if hyperparameters is None else _freeze(hyperparameters),
-            key=key,
-            groups=groups,
-            keep_alive=keep_alive,
-            max_runtime=stopping.get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME),
-            plan=plan,
-            created_at=now,
-            last_modified=now,
-            training_plan=resource.get("TrainingPlanArn"),
-        )
-        self._jobs[name] = job
-        if donor is not None:
-            cluster = donor.cluster
-            assert cluster is not None
-            instance_type, count = groups[0]
-            self._leave_available(donor, "reuse", "Reused")
-            donor.reused_by = name
-            self._quotas._reuse(instance_type, count)
-            job.cluster = cluster
-            job.warm = True
-            job.pool = _IN_USE
-            self._events._record(JobCreated, now, name, cluster.id)
-            self._events._record(PoolReused, now, donor.name, cluster.id, name)
-            start_at = now + self._timing.warm_start_seconds
-        else:
-            for instance_type, count in groups:
-                self._quotas._start_training(instance_type, count)
-            if keep_alive:
-                job.pool = _IN_USE
-            self._events._record(JobCreated, now, name, None)
-            start_at = now + self._timing.cold_start_seconds
-        self._clock.schedule(start_at, self._on_start, job, priority=START, order=job.seq)
-        self._settle()
-        return self._response({"TrainingJobArn": arn})
-
-    def _find_pool(self, key: IdentityKey) -> _Job | None:
-        """The matching ``Available`` pool that has been ``Available`` longest, if any."""
-        queue = self._pools.get(key)
-        if queue is None:
-            return None
-        while queue:
-            job = queue[0]
-            if job.pool == _AVAILABLE:
-                return job
-            queue.popleft()
-        del self._pools[key]
-        return None
-
-    # -- scheduled events ---------------------------------------------------------------------
-
-    def _on_start(self, job: _Job) -> None:
-        now = self._clock.now
-        if not _start_is_live(job, now):
-            return
-        if job.cluster is None:
-            self._clusters += 1
-            job.cluster = _Cluster(self._clusters, now)
-        job.state = _JOB(job.state, "start")
-        job.started_at = now
-        job.last_modified = now
-        plan = job.plan
-        if plan is not None and plan.training_seconds <= job.max_runtime:
-            self._clock.schedule(
-                now + plan.training_seconds, self._on_plan_end, job, priority=RELEASE, order=job.seq
-            )
-        else:
-            self._clock.schedule(
-                now + job.max_runtime, self._on_max_runtime, job, priority=RELEASE, order=job.seq
-            )
-        self._events._record(TrainingStarted, now, job.name, job.cluster.id, job.warm)
-
-    def _on_plan_end(self, job: _Job) -> None:
-        if not _training_end_is_live(job, self._clock.now):
-            return
-        plan = job.plan
-        assert plan is not None
-        if plan.failure_class is None:
-            self._release(job, "complete")
-        else:
-            self._release(job, "fail", plan.failure_class, plan.failure_message)
-
-    def _on_max_runtime(self, job: _Job) -> None:
-        if _training_end_is_live(job, self._clock.now):
-            self._release(job, "time_out")
-
-    def _on_stop_done(self, job: _Job) -> None:
-        if _stop_is_live(job, self._clock.now):
-            self._release(job, "finish_stop")
-
-    def _on_expiry(self, job: _Job) -> None:
-        now = self._clock.now
-        if not _expiry_is_live(job, now):
-            return
-        assert job.available_at is not None and job.keep_alive is not None
-        capped = job.available_at + job.keep_alive > now
-        self._terminate_available(job, "LifetimeCap" if capped else "Expired")
-
-    # -- pool moves ---------------------------------------------------------------------------
-
-    def _release(
-        self, job: _Job, trigger: str, failure_class: str | None = None, message: str = ""
-    ) -> None:
-        """Training ended: settle the job, then keep its cluster as a warm pool or not."""
-        now = self._clock.now
-        job.state = _JOB(job.state, trigger)
-        job.ended_at = now
-        job.last_modified = now
-        job.plan = None  # no longer needed; do not keep one object per finished job alive
-        quotas = self._quotas
-        for instance_type, count in job.groups:
-            quotas._end_training(instance_type, count)
-        if failure_class is not None:
-            job.failure_reason = f"{failure_class}: {message or 'The training job failed.'}"
-        cluster = job.cluster
-        cluster_id = None if cluster is None else cluster.id
-        if job.started_at is not None:
-            seconds = training_seconds(now - job.started_at)
-            role = job.key.role_arn
-            for instance_type, count in job.groups:
-                self._billing._record_training(
-                    job.name, cluster_id, instance_type, count, role, job.started_at, now, seconds
-                )
-        self._events._record(JobReleased, now, job.name, _STATUS[job.state], job.state, cluster_id)
-        if job.pool is None:
-            return
-        instance_type, count = job.groups[0]
-        cap = self._limits.max_pool_lifetime_seconds
-        reason = None
-        if cluster is None:
-            reason = "NotLaunched"
-        elif failure_class is not None and failure_class not in KEEPABLE_FAILURES:
-            reason = "Unhealthy"
-        elif not job.keep_alive:
-            reason = "NoKeepAlive"
-        elif now - cluster.launched_at >= cap:
-            reason = "LifetimeCap"
-        elif not quotas.can_retain(instance_type, count):
-            reason = "WarmPoolQuota"
-            self._events._record(
-                QuotaRefused,
-                now,
-                job.name,
-                "warm_pool",
-                instance_type,
-                quotas[instance_type].warm_pool,
-                quotas.retained(instance_type),
-                count,
-            )
-        if reason is not None:
-            job.pool = _POOL(job.pool, "terminate")
-            job.retained_billable = 0
-            job.pool_reason = reason
-            self._events._record(PoolTerminated, now, job.name, cluster_id, reason, 0)
-            return
-        assert cluster is not None and job.keep_alive is not None
-        job.pool = _POOL(job.pool, "keep")
-        job.available_at = now
-        expires = min(now + job.keep_alive, cluster.launched_at + cap)
-        job.expires_at = expires
-        quotas._retain(instance_type, count)
-        self._billing._open_interval(
-            job.name, cluster.id, instance_type, count, job.key.role_arn, now
-        )
-        self._available[job.seq] = job
-        queue = self._pools.get(job.key)
-        if queue is None:
-            queue = self._pools[job.key] = deque()
-        # Keep the queue in (release, creation) order: releases made by control calls at one
-        # instant can arrive in any order, and reuse takes the earliest-created among them.
-        index = len(queue)
-        while index and queue[index - 1].available_at == now and queue[index - 1].seq > job.seq:
-            index -= 1
-        queue.insert(index, job)
-        self._clock.schedule(expires, self._on_expiry, job, priority=EXPIRY, order=job.seq)
-        self._events._record(PoolKept, now, job.name, cluster.id, expires)
-
-    def _leave_available(self, job: _Job, trigger: str, reason: str) -> None:
-        """Common part of ``Available -> Reused | Terminated``."""
-        now = self._clock.now
-        job.pool = _POOL(job.pool or "", trigger)
-        job.pool_reason = reason
-        job.last_modified = now
-        assert job.cluster is not None
-        job.retained_billable = self._billing._close_interval(job.cluster.id, now, reason)
-        del self._available[job.seq]
-
-    def _terminate_available(self, job: _Job, reason: str) -> None:
-        self._leave_available(job, "terminate", reason)
-        instance_type, count = job.groups[0]
-        self._quotas._release(instance_type, count)
-        assert job.cluster is not None and job.retained_billable is not None
-        self._events._record(
-            PoolTerminated, self._clock.now, job.name, job.cluster.id, reason, job.retained_billable
-        )
-
-    # -- DescribeTrainingJob ------------------------------------------------------------------
-
-    def describe_training_job(self, **request: Any) -> dict[str, Any]:
-        """``DescribeTrainingJob``: the job's configuration, statuses, times and warm pool."""
-        op = "DescribeTrainingJob"
-        self._validator.validate(op, request)
-        job = self._get(op, request["TrainingJobName"])
-        self._settle()
-        return self._response(self._describe(job))
-
-    def _describe(self, job: _Job) -> dict[str, Any]:
-        at = self._clock.to_datetime
-        body: dict[str, Any] = {
-            "TrainingJobName": job.name,
-            "TrainingJobArn": self._arn_prefix + job.name,
-        }
-        echo = _echo(job)
-        body.update(echo)
-        output = echo["OutputDataConfig"]["S3OutputPath"].rstrip("/")
-        body["ModelArtifacts"] = {"S3ModelArtifacts": f"{output}/{job.name}/output/model.tar.gz"}
-        body["TrainingJobStatus"] = _STATUS[job.state]
-        body["SecondaryStatus"] = job.state
-        if job.failure_reason is not None:
-            body["FailureReason"] = job.failure_reason
-        if job.keep_alive is not None:
-            body["ResourceConfig"]["KeepAlivePeriodInSeconds"] = job.keep_alive
-        if "StoppingCondition" not in body:
-            body["StoppingCondition"] = {"MaxRuntimeInSeconds": DEFAULT_MAX_RUNTIME}
-        for flag in _BOOLEAN_DEFAULTS:
-            body.setdefault(flag, False)
-        if job.updates is not None:
-            body.update(_thaw(job.updates))
-        body["CreationTime"] = at(job.created_at)
-        if job.started_at is not None:
-            body["TrainingStartTime"] = at(job.started_at)
-        if job.ended_at is not None:
-            body["TrainingEndTime"] = at(job.ended_at)
-        body["LastModifiedTime"] = at(job.last_modified)
-        body["SecondaryStatusTransitions"] = self._transitions(job)
-        if job.started_at is not None and job.ended_at is not None:
-            seconds = training_seconds(job.ended_at - job.started_at)
-            body["TrainingTimeInSeconds"] = seconds
-            body["BillableTimeInSeconds"] = seconds
-        warm_pool = _warm_pool_status(job)
-        if warm_pool is not None:
-            body["WarmPoolStatus"] = warm_pool
-        return body
-
-    def _transitions(self, job: _Job) -> list[dict[str, Any]]:
-        at = self._clock.to_datetime
-        stop, started, ended = job.stop_requested_at, job.started_at, job.ended_at
-        steps: list[tuple[str, float, float | None, str]] = []
-        starting_end = started if started is not None else stop if stop is not None else ended
-        steps.append(
-            (
-                lc.STARTING,
-                job.created_at,
-                starting_end,
-                _WARM_START_MESSAGE if job.warm else _COLD_START_MESSAGE,
-            )
-        )
-        if started is not None:
-            steps.append(
-                (
-                    lc.TRAINING,
-                    started,
-                    stop if stop is not None else ended,
-                    _STATUS_MESSAGES[lc.TRAINING],
-                )
-            )
-        if stop is not None:
-            steps.append((lc.STOPPING, stop, ended, _STATUS_MESSAGES[lc.STOPPING]))
-        if ended is not None:
-            steps.append((job.state, ended, ended, _STATUS_MESSAGES[job.state]))
-        transitions = []
-        for status, start, end, message in steps:
-            item: dict[str, Any] = {"Status": status, "StartTime": at(start)}
-            if end is not None:
-                item["EndTime"] = at(end)
-            item["StatusMessage"] = message
-            transitions.append(item)
-        return transitions
-
-    # -- UpdateTrainingJob --------------------------------------------------------------------
-
-    def update_training_job(self, **request: Any) -> dict[str, Any]:
+    def update_training_job(self, /, **request: Any) -> dict[str, Any]:
         """``UpdateTrainingJob``: change the keep-alive of an ``Available`` warm pool (0 releases
         it now), or the profiler / remote debug configuration of a running job."""
         op = "UpdateTrainingJob"
-        self._validator.validate(op, request)
-        if len(request) == 1:
-            raise ValidationException(
-                "Invalid UpdateTrainingJobRequest, the request cannot be empty",
-                field="TrainingJobName",
-                operation=op,
-            )
-        job = self._get(op, request["TrainingJobName"])
-        resource = request.get("ResourceConfig")
-        if resource is not None and job.pool != _AVAILABLE:
-            raise ValidationException(
-                "ResourceConfig.KeepAlivePeriodInSeconds can be updated only while the training "
-                f"job's warm pool status is Available; the warm pool of {job.name!r} is "
-                f"{job.pool or 'absent (the job has no warm pool)'}.",
-                field="ResourceConfig.KeepAlivePeriodInSeconds",
-                operation=op,
-            )
-        profiler = {
-            k: request[k] for k in ("ProfilerConfig", "ProfilerRuleConfigurations") if k in request
-        }
-        if profiler and job.state not in (_STARTING, _TRAINING):
-            field = next(iter(profiler))
-            raise ValidationException(
-                f"{field} can be updated only while the training job is InProgress; "
-                f"{job.name!r} is {_STATUS[job.state]}.",
-                field=field,
-                operation=op,
-            )
-        if "RemoteDebugConfig" in request and job.state != _TRAINING:
-            raise ValidationException(
-                "RemoteDebugConfig can be updated only while the training job's SecondaryStatus "
-                f"is Downloading or Training; {job.name!r} is {job.state}.",
-                field="RemoteDebugConfig",
-                operation=op,
-            )
+        with self._lock:
+            request = self._intake.check(op, request)
+            if len(request) == 1:
+                raise ValidationException(
+                    "Invalid UpdateTrainingJobRequest, the request cannot be empty",
+                    field="TrainingJobName",
+                    operation=op,
+                )
+            job = self._get(op, request["TrainingJobName"])
+            _check_update(job, request)
+            if _DEBUG_UPDATES.intersection(request):
+                _apply_debug_updates(job, request)
+                job.last_modified = self._clock.now
+            resource = request.get("ResourceConfig")
+            if resource is not None:
+                self._pools.update_keep_alive(job, resource["KeepAlivePeriodInSeconds"])
+            self._settle()
+            return self._responder.answer({"TrainingJobArn": self._responder.arn(job.name)})
 
-        now = self._clock.now
-        if profiler or "RemoteDebugConfig" in request:
-            self._apply_debug_updates(job, request)
-            job.last_modified = now
-        if resource is not None:
-            keep_alive: int = resource["KeepAlivePeriodInSeconds"]
-            assert job.cluster is not None and job.available_at is not None
-            job.keep_alive = keep_alive
-            job.last_modified = now
-            expires = min(
-                job.available_at + keep_alive,
-                job.cluster.launched_at + self._limits.max_pool_lifetime_seconds,
-            )
-            self._events._record(KeepAliveUpdated, now, job.name, keep_alive, max(expires, now))
-            if expires <= now:
-                self._terminate_available(job, "Released")
-            else:
-                job.expires_at = expires
-                self._clock.schedule(expires, self._on_expiry, job, priority=EXPIRY, order=job.seq)
-        self._settle()
-        return self._response({"TrainingJobArn": self._arn_prefix + job.name})
+    # -- StopTrainingJob / DeleteTrainingJob ----------------------------------------------------
 
-    @staticmethod
-    def _apply_debug_updates(job: _Job, request: Mapping[str, Any]) -> None:
-        echo = _echo(job)
-        updates: dict[str, Any] = {} if job.updates is None else _thaw(job.updates)
-        if "ProfilerConfig" in request:
-            current = updates.get("ProfilerConfig", echo.get("ProfilerConfig", {}))
-            current.update(request["ProfilerConfig"])
-            updates["ProfilerConfig"] = current
-        if "ProfilerRuleConfigurations" in request:
-            rules = updates.get(
-                "ProfilerRuleConfigurations", echo.get("ProfilerRuleConfigurations", [])
-            )
-            rules.extend(request["ProfilerRuleConfigurations"])
-            updates["ProfilerRuleConfigurations"] = rules
-        if "RemoteDebugConfig" in request:
-            updates["RemoteDebugConfig"] = request["RemoteDebugConfig"]
-        job.updates = _freeze(updates)  # a private copy: later changes to the request can't leak
-
-    # -- StopTrainingJob / DeleteTrainingJob --------------------------------------------------
-
-    def stop_training_job(self, **request: Any) -> dict[str, Any]:
+    def stop_training_job(self, /, **request: Any) -> dict[str, Any]:
         """``StopTrainingJob``: ``Stopping`` for ``Timing.stopping_seconds``, then ``Stopped``.
         A stop before the cluster launched cancels the launch (no warm pool can be kept)."""
         op = "StopTrainingJob"
-        self._validator.validate(op, request)
-        job = self._get(op, request["TrainingJobName"])
-        if job.state != _STARTING and job.state != _TRAINING:
-            raise ValidationException(
-                "The request was rejected because the training job is in status "
-                f"{_STATUS[job.state]}.",
-                field="TrainingJobName",
-                operation=op,
+        with self._lock:
+            job = self._named(request) or self._get(
+                op, self._intake.check(op, request)["TrainingJobName"]
             )
-        now = self._clock.now
-        job.state = _JOB(job.state, "stop")
-        job.stop_requested_at = now
-        job.last_modified = now
-        self._events._record(StopRequested, now, job.name)
-        self._clock.schedule(
-            now + self._timing.stopping_seconds,
-            self._on_stop_done,
-            job,
-            priority=RELEASE,
-            order=job.seq,
-        )
-        self._settle()
-        return self._response({})
+            if job.state != _STARTING and job.state != _TRAINING:
+                raise ValidationException(
+                    "The request was rejected because the training job is in status "
+                    f"{_STATUS[job.state]}.",
+                    field="TrainingJobName",
+                    operation=op,
+                )
+            self._training.stop(job)
+            self._settle()
+            return self._responder.answer({})
 
-    def delete_training_job(self, **request: Any) -> dict[str, Any]:
+    def delete_training_job(self, /, **request: Any) -> dict[str, Any]:
         """``DeleteTrainingJob``: remove a job that is in a terminal state and holds no
         ``Available`` warm pool; its name can then be used again."""
         op = "DeleteTrainingJob"
-        self._validator.validate(op, request)
-        name = request["TrainingJobName"]
-        job = self._jobs.get(name)
-        if job is None:
-            raise ResourceNotFound("Requested resource not found.", operation=op)
-        if job.state not in _TERMINAL:
-            raise ResourceInUse(
-                f"Training job {name!r} is {_STATUS[job.state]}: only jobs in a terminal state "
-                "(Completed, Failed or Stopped) can be deleted.",
-                operation=op,
-            )
-        if job.pool == _AVAILABLE:
-            raise ResourceInUse(
-                f"Training job {name!r} retains an Available warm pool: release it first with "
-                "UpdateTrainingJob(ResourceConfig={'KeepAlivePeriodInSeconds': 0}).",
-                operation=op,
-            )
-        del self._jobs[name]
-        self._events._record(JobDeleted, self._clock.now, name)
-        self._settle()
-        return self._response({})
+        with self._lock:
+            name = self._intake.check(op, request)["TrainingJobName"]
+            job = self._jobs.get(name)
+            if job is None:
+                raise ResourceNotFound("Requested resource not found.", operation=op)
+            if job.state not in _TERMINAL:
+                raise ResourceInUse(
+                    f"Training job {name!r} is {_STATUS[job.state]}: only jobs in a terminal "
+                    "state (Completed, Failed or Stopped) can be deleted.",
+                    operation=op,
+                )
+            if job.pool == _AVAILABLE:
+                raise ResourceInUse(
+                    f"Training job {name!r} retains an Available warm pool: release it first "
+                    "with UpdateTrainingJob(ResourceConfig={'KeepAlivePeriodInSeconds': 0}).",
+                    operation=op,
+                )
+            del self._jobs[name]
+            self._listing.removed(job)
+            self._events._record(JobDeleted, self._clock.now, name)
+            self._settle()
+            return self._responder.answer({})
 
-    # -- ListTrainingJobs ---------------------------------------------------------------------
+    # -- ListTrainingJobs -----------------------------------------------------------------------
 
-    def list_training_jobs(self, **request: Any) -> dict[str, Any]:
+    def list_training_jobs(self, /, **request: Any) -> dict[str, Any]:
         """``ListTrainingJobs`` with every filter, sorting and ``NextToken`` paging.
 
-        Filters apply before paging, so every page but the last is full.
+        Filters apply before paging, so every page but the last is full (D20).
         """
-        op = "ListTrainingJobs"
-        self._validator.validate(op, request)
-        sort_by = request.get("SortBy", "CreationTime")
-        sort_order = request.get("SortOrder", "Ascending")
-        limit = request.get("MaxResults", 10)  # the model bounds it to 1..100
-        after_key: tuple[Any, ...] | None = None
-        if request.get("NextToken"):
-            after_key = _decode_token(op, request["NextToken"], sort_by, sort_order)
+        with self._lock:
+            request = self._intake.check("ListTrainingJobs", request)
+            page, token = self._listing.page(request)
+            self._training.status_listener = self._listing.status_changed  # indexes exist now
+            summary = self._responder.summary
+            body: dict[str, Any] = {"TrainingJobSummaries": [summary(job) for job in page]}
+            if token is not None:
+                body["NextToken"] = token
+            self._settle()
+            return self._responder.answer(body)
 
-        clock = self._clock
-        bounds = {}
-        for field in (
-            "CreationTimeAfter",
-            "CreationTimeBefore",
-            "LastModifiedTimeAfter",
-            "LastModifiedTimeBefore",
-        ):
-            if field in request:
-                try:
-                    bounds[field] = clock.seconds(request[field])
-                except (TypeError, ValueError) as error:
-                    raise _invalid(
-                        op, field, request[field], f"Member must be a timestamp ({error})"
-                    ) from None
-        name_contains = request.get("NameContains")
-        needle = None if name_contains is None else name_contains.lower()
-        status_equals = request.get("StatusEquals")
-        pool_equals = request.get("WarmPoolStatusEquals")
-        plan_equals = request.get("TrainingPlanArnEquals")
-        c_after = bounds.get("CreationTimeAfter", -math.inf)
-        c_before = bounds.get("CreationTimeBefore", math.inf)
-        m_after = bounds.get("LastModifiedTimeAfter", -math.inf)
-        m_before = bounds.get("LastModifiedTimeBefore", math.inf)
-
-        selected = [
-            job
-            for job in self._jobs.values()
-            if (needle is None or needle in job.name.lower())
-            and (status_equals is None or _STATUS[job.state] == status_equals)
-            and (pool_equals is None or job.pool == pool_equals)
-            and (plan_equals is None or job.training_plan == plan_equals)
-            and c_after < job.created_at < c_before
-            and m_after < job.last_modified < m_before
-        ]
-        sort_key = _SORT_KEYS[sort_by]
-        descending = sort_order == "Descending"
-        selected.sort(key=sort_key, reverse=descending)
-        start = 0
-        if after_key is not None:
-            keys = [sort_key(job) for job in selected]
-            if descending:
-                # keys are in descending order: find the first key strictly below after_key
-                start = len(keys) - bisect.bisect_left(keys[::-1], after_key)
-            else:
-                start = bisect.bisect_right(keys, after_key)
-        page = selected[start : start + limit]
-        body: dict[str, Any] = {"TrainingJobSummaries": [self._summary(job) for job in page]}
-        if start + limit < len(selected):
-            body["NextToken"] = _encode_token(sort_by, sort_order, sort_key(page[-1]))
-        self._settle()
-        return self._response(body)
-
-    def _summary(self, job: _Job) -> dict[str, Any]:
-        at = self._clock.to_datetime
-        summary: dict[str, Any] = {
-            "TrainingJobName": job.name,
-            "TrainingJobArn": self._arn_prefix + job.name,
-            "CreationTime": at(job.created_at),
-        }
-        if job.ended_at is not None:
-            summary["TrainingEndTime"] = at(job.ended_at)
-        summary["LastModifiedTime"] = at(job.last_modified)
-        summary["TrainingJobStatus"] = _STATUS[job.state]
-        summary["SecondaryStatus"] = job.state
-        warm_pool = _warm_pool_status(job)
-        if warm_pool is not None:
-            summary["WarmPoolStatus"] = warm_pool
-        if job.training_plan is not None:
-            summary["TrainingPlanArn"] = job.training_plan
-        return summary
-
-    # -- simulation controls ------------------------------------------------------------------
+    # -- simulation controls --------------------------------------------------------------------
 
     def complete_training_job(self, name: str) -> None:
         """End a job's training successfully now. Only while it is ``Training``."""
-        job = self._control_job("complete_training_job", name)
-        if job.state != _TRAINING:
-            raise ControlError(
-                f"complete_training_job: {name!r} is not training (its SecondaryStatus is "
-                f"{job.state}); a job can be completed only while it is Training"
-            )
-        self._release(job, "complete")
-        self._settle()
+        with self._lock:
+            job = self._control_job("complete_training_job", name)
+            if job.state != _TRAINING:
+                raise ControlError(
+                    f"complete_training_job: {name!r} is not training (its SecondaryStatus is "
+                    f"{job.state}); a job can be completed only while it is Training"
+                )
+            self._training.release(job, "complete")
+            self._settle()
 
     def fail_training_job(
         self, name: str, failure_class: str = "AlgorithmError", message: str = ""
@@ -1050,157 +551,142 @@ class WarmPoolEmulator:
         Any time it is ``InProgress``. ``AlgorithmError`` and ``ClientError`` leave a healthy
         cluster (a warm pool can be kept); any other class does not.
         """
-        job = self._control_job("fail_training_job", name)
-        if not isinstance(failure_class, str) or not failure_class.isidentifier():
-            raise ControlError(
-                "fail_training_job: failure_class must be a name such as 'AlgorithmError', "
-                f"not {failure_class!r}"
-            )
-        if not isinstance(message, str):
-            raise ControlError(f"fail_training_job: message must be a str, not {message!r}")
-        if len(failure_class) + 2 + len(message) > 1024:
-            raise ControlError("fail_training_job: FailureReason would exceed 1024 characters")
-        if job.state != _STARTING and job.state != _TRAINING:
-            raise ControlError(
-                f"fail_training_job: {name!r} is {_STATUS[job.state]}; a job can be failed "
-                "only while it is InProgress"
-            )
-        self._release(job, "fail", failure_class, message)
-        self._settle()
+        with self._lock:
+            job = self._control_job("fail_training_job", name)
+            if not isinstance(failure_class, str) or not failure_class.isidentifier():
+                raise InvalidControlArgument(
+                    "fail_training_job: failure_class must be a name such as 'AlgorithmError', "
+                    f"not {failure_class!r}"
+                )
+            if not isinstance(message, str):
+                raise InvalidControlArgument(
+                    f"fail_training_job: message must be a str, not {message!r}"
+                )
+            if len(failure_class) + 2 + len(message) > 1024:
+                raise InvalidControlArgument(
+                    "fail_training_job: FailureReason would exceed 1024 characters"
+                )
+            if job.state != _STARTING and job.state != _TRAINING:
+                raise ControlError(
+                    f"fail_training_job: {name!r} is {_STATUS[job.state]}; a job can be failed "
+                    "only while it is InProgress"
+                )
+            self._training.release(job, "fail", str.__str__(failure_class), str.__str__(message))
+            self._settle()
 
     def apply_patch_update(self, instance_type: str | None = None) -> int:
         """Terminate every ``Available`` warm pool (of ``instance_type``, if given), as a patch
         update does. Returns how many were terminated."""
-        if instance_type is not None and not isinstance(instance_type, str):
-            raise ControlError(
-                f"apply_patch_update: instance_type must be a str or None, not {instance_type!r}"
-            )
-        victims = [
-            job
-            for seq, job in sorted(self._available.items())
-            if instance_type is None or job.groups[0][0] == instance_type
-        ]
-        for job in victims:
-            self._terminate_available(job, "PatchUpdate")
-        self._settle()
-        return len(victims)
+        with self._lock:
+            if instance_type is not None and not isinstance(instance_type, str):
+                raise InvalidControlArgument(
+                    "apply_patch_update: instance_type must be a str or None, not "
+                    f"{instance_type!r}"
+                )
+            victims = self._pools.in_creation_order(instance_type)
+            for job in victims:
+                self._pools.terminate(job, "PatchUpdate")
+            self._settle()
+            return len(victims)
 
-    # -- introspection (not AWS API) ----------------------------------------------------------
+    def _control_job(self, control: str, name: object) -> Job:
+        if not isinstance(name, str):
+            raise InvalidControlArgument(f"{control}: the job name must be a str, not {name!r}")
+        job = self._jobs.get(str.__str__(name))
+        if job is None:
+            raise ControlError(f"{control}: there is no training job named {name!r}")
+        return job
+
+    # -- introspection (not AWS API) ------------------------------------------------------------
 
     def job_names(self) -> list[str]:
         """Names of every job that exists (not deleted), in creation order."""
-        return list(self._jobs)
+        with self._lock:
+            return list(self._jobs)
 
     def identity_key(self, name: str) -> IdentityKey:
         """The identity key of a job: ``emu.identity_key(a).differences(emu.identity_key(b))``
         tells why two jobs do not match."""
-        return self._control_job("identity_key", name).key
+        with self._lock:
+            return self._control_job("identity_key", name).spec.key
 
     def warm_pool(self, name: str) -> WarmPoolView | None:
         """The warm pool of a job as the console shows it, or ``None`` if it has none."""
-        job = self._control_job("warm_pool", name)
-        if job.pool is None:
-            return None
-        cluster = job.cluster
-        count = job.groups[0][1]
-        expires = job.expires_at if job.pool == _AVAILABLE else None
-        return WarmPoolView(
-            job=job.name,
-            status=job.pool,
-            cluster=None if cluster is None else cluster.id,
-            instance_type=job.key.instance_type,
-            instance_count=count,
-            keep_alive_seconds=job.keep_alive,
-            launched_at=None if cluster is None else cluster.launched_at,
-            available_since=job.available_at,
-            expires_at=expires,
-            time_left=None if expires is None else expires - self._clock.now,
-            billable_seconds=job.retained_billable,
-            reused_by=job.reused_by,
-            reason=job.pool_reason if job.pool == _TERMINATED else None,
+        with self._lock:
+            job = self._control_job("warm_pool", name)
+            if job.pool is None:
+                return None
+            expires = job.expires_at if job.pool == _AVAILABLE else None
+            return WarmPoolView(
+                job=job.name,
+                status=job.pool,
+                cluster=job.cluster,
+                instance_type=job.spec.key.instance_type,
+                instance_count=job.spec.instance_count,
+                keep_alive_seconds=job.keep_alive,
+                launched_at=job.launched_at,
+                available_since=job.available_at,
+                expires_at=expires,
+                time_left=None if expires is None else expires - self._clock.now,
+                billable_seconds=job.retained_billable,
+                reused_by=job.reused_by,
+                reason=job.pool_reason if job.pool == _TERMINATED else None,
+            )
+
+
+# -- UpdateTrainingJob's rules (D18) --------------------------------------------------------------
+
+#: The members of UpdateTrainingJob that update the profiler or remote debugging.
+_DEBUG_UPDATES: Final = frozenset(
+    {"ProfilerConfig", "ProfilerRuleConfigurations", "RemoteDebugConfig"}
+)
+
+
+def _check_update(job: Job, request: Mapping[str, Any]) -> None:
+    """``ValidationException`` if the job's status does not allow the update (D18)."""
+    op = "UpdateTrainingJob"
+    if "ResourceConfig" in request and job.pool != _AVAILABLE:
+        raise ValidationException(
+            "ResourceConfig.KeepAlivePeriodInSeconds can be updated only while the training "
+            f"job's warm pool status is Available; the warm pool of {job.name!r} is "
+            f"{job.pool or 'absent (the job has no warm pool)'}.",
+            field="ResourceConfig.KeepAlivePeriodInSeconds",
+            operation=op,
+        )
+    for field in ("ProfilerConfig", "ProfilerRuleConfigurations"):
+        if field in request and job.state not in (_STARTING, _TRAINING):
+            raise ValidationException(
+                f"{field} can be updated only while the training job is InProgress; "
+                f"{job.name!r} is {_STATUS[job.state]}.",
+                field=field,
+                operation=op,
+            )
+    if "RemoteDebugConfig" in request and job.state != _TRAINING:
+        raise ValidationException(
+            "RemoteDebugConfig can be updated only while the training job's SecondaryStatus "
+            f"is Downloading or Training; {job.name!r} is {job.state}.",
+            field="RemoteDebugConfig",
+            operation=op,
         )
 
 
-# -- stale scheduled events ----------------------------------------------------------------------
-# The emulator never cancels a scheduled event; when one fires it may find nothing left to do
-# (a stop came first, a pool was reused or its expiry moved). One predicate per callback says
-# whether it is still live: the callback checks it, and so does next_event_time().
-
-
-def _start_is_live(job: _Job, at: float) -> bool:
-    return job.state == _STARTING  # not stopped or failed before it started
-
-
-def _training_end_is_live(job: _Job, at: float) -> bool:
-    return job.state == _TRAINING  # the plan's end or the max runtime, unless it ended earlier
-
-
-def _stop_is_live(job: _Job, at: float) -> bool:
-    return job.state == _STOPPING
-
-
-def _expiry_is_live(job: _Job, at: float) -> bool:
-    # not reused or terminated, and its expiry not moved by UpdateTrainingJob
-    return job.pool == _AVAILABLE and job.expires_at == at
-
-
-_LIVENESS: Final[dict[Any, Callable[[_Job, float], bool]]] = {
-    WarmPoolEmulator._on_start: _start_is_live,
-    WarmPoolEmulator._on_plan_end: _training_end_is_live,
-    WarmPoolEmulator._on_max_runtime: _training_end_is_live,
-    WarmPoolEmulator._on_stop_done: _stop_is_live,
-    WarmPoolEmulator._on_expiry: _expiry_is_live,
-}
-
-
-# -- module helpers --------------------------------------------------------------------------
-
-
-def _freeze(value: Any) -> bytes:
-    """A private, immutable copy of validated request data.
-
-    ``marshal`` format 0 is fast, keeps ints, floats, bools, strings, lists and dicts exactly,
-    and gives equal bytes for equal values (so equal configurations can be stored once).
-    """
-    try:
-        return marshal.dumps(value, 0)
-    except ValueError:  # a Mapping or sequence type marshal does not know: copy as plain data
-        return marshal.dumps(_plain(value), 0)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
-
-
-_thaw: Final[Callable[[bytes], Any]] = marshal.loads
-
-
-def _echo(job: _Job) -> dict[str, Any]:
-    """A fresh copy of the request members that DescribeTrainingJob echoes."""
-    echo: dict[str, Any] = _thaw(job.config)
-    if job.hyperparameters is not None:
-        echo["HyperParameters"] = _thaw(job.hyperparameters)
-    return echo
-
-
-def _warm_pool_status(job: _Job) -> dict[str, Any] | None:
-    pool = job.pool
-    if pool is None:
-        return None
-    status: dict[str, Any] = {"Status": pool}
-    if pool in (_REUSED, _TERMINATED):
-        status["ResourceRetainedBillableTimeInSeconds"] = job.retained_billable
-        if pool == _REUSED:
-            status["ReusedByJob"] = job.reused_by
-    return status
-
-
-def _invalid(operation: str, field: str, value: object, rule: str) -> ValidationException:
-    return validation_error([problem(field, value, rule)], operation)
+def _apply_debug_updates(job: Job, request: Mapping[str, Any]) -> None:
+    """Record profiler / remote debug updates, shown by ``DescribeTrainingJob`` (D18)."""
+    echo: dict[str, Any] = thaw(job.spec.config)
+    updates: dict[str, Any] = {} if job.updates is None else thaw(job.updates)
+    if "ProfilerConfig" in request:
+        current = updates.get("ProfilerConfig", echo.get("ProfilerConfig", {}))
+        current.update(request["ProfilerConfig"])
+        updates["ProfilerConfig"] = current
+    if "ProfilerRuleConfigurations" in request:
+        rules = updates.get(
+            "ProfilerRuleConfigurations", echo.get("ProfilerRuleConfigurations", [])
+        )
+        rules.extend(request["ProfilerRuleConfigurations"])
+        updates["ProfilerRuleConfigurations"] = rules
+    if "RemoteDebugConfig" in request:
+        updates["RemoteDebugConfig"] = request["RemoteDebugConfig"]
+    job.updates = freeze(updates)  # a private copy: later changes to the request can't leak
 
 
 def _access_denied_message(account: str, arn: str, reason: str, keep_alive: int | None) -> str:
@@ -1219,46 +705,3 @@ def _access_denied_message(account: str, arn: str, reason: str, keep_alive: int 
         f"User: arn:aws:sts::{account}:assumed-role/warmpool/emulator is not authorized to "
         f"perform: {action} on resource: {arn} {why} (request context: {context})"
     )
-
-
-_SORT_KEYS: Final[dict[str, Callable[[_Job], tuple[Any, ...]]]] = {
-    "Name": lambda job: (job.name,),
-    "CreationTime": lambda job: (job.created_at, job.name),
-    "Status": lambda job: (_STATUS[job.state], job.name),
-}
-
-
-def _encode_token(sort_by: str, sort_order: str, key: tuple[Any, ...]) -> str:
-    raw = json.dumps([sort_by, sort_order, list(key)], separators=(",", ":"))
-    return urlsafe_b64encode(raw.encode()).decode()
-
-
-def _decode_token(operation: str, token: object, sort_by: str, sort_order: str) -> tuple[Any, ...]:
-    def refuse(rule: str) -> ValidationException:
-        return _invalid(operation, "NextToken", token, rule)
-
-    try:
-        assert isinstance(token, str)
-        by, order, key = json.loads(urlsafe_b64decode(token.encode()))
-    except Exception:
-        raise refuse("Member must be a NextToken returned by ListTrainingJobs") from None
-    if (by, order) != (sort_by, sort_order):
-        raise refuse(
-            f"Member was issued for SortBy={by}, SortOrder={order}; repeat the request with "
-            "the same sorting"
-        )
-    if not isinstance(key, list) or not _CURSOR_CHECKS[sort_by](key):
-        raise refuse("Member must be a NextToken returned by ListTrainingJobs")
-    return tuple(key)
-
-
-def _is_seconds(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-#: What the cursor in a NextToken must look like for each SortBy (see _SORT_KEYS).
-_CURSOR_CHECKS: Final[dict[str, Callable[[list[Any]], bool]]] = {
-    "Name": lambda key: len(key) == 1 and isinstance(key[0], str),
-    "CreationTime": lambda key: len(key) == 2 and _is_seconds(key[0]) and isinstance(key[1], str),
-    "Status": lambda key: len(key) == 2 and key[0] in _JOB_STATUSES and isinstance(key[1], str),
-}

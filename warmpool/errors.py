@@ -6,7 +6,9 @@ Two families, deliberately unrelated:
   the AWS error ``code`` and ``message`` (and, for validation errors, the ``field`` at fault), so
   code written against boto3's ``ClientError`` can be tested against them.
 * :class:`ControlError` is raised when a *simulation control* (not an AWS operation) is misused,
-  for example completing a job that is not training. AWS has no such error.
+  for example completing a job that is not training. AWS has no such error. Its subclass
+  :class:`InvalidControlArgument` is raised for an argument a control cannot take (a negative
+  or non-finite number of seconds, a time past the clock's range, a name that is not a str).
 
 :class:`IllegalTransition` signals an attempt to make a move the lifecycle machines do not
 define. The emulator never makes one; seeing it means a bug in warmpool.
@@ -20,6 +22,7 @@ __all__ = [
     "AccessDeniedException",
     "ControlError",
     "IllegalTransition",
+    "InvalidControlArgument",
     "ResourceInUse",
     "ResourceLimitExceeded",
     "ResourceNotFound",
@@ -93,7 +96,20 @@ class AccessDeniedException(WarmPoolError):
 
 
 class ControlError(Exception):
-    """A simulation control (not an AWS operation) was called at a time it cannot apply."""
+    """A simulation control (not an AWS operation) was called at a time it cannot apply, or
+    with an argument it cannot take (:class:`InvalidControlArgument`)."""
+
+
+class InvalidControlArgument(ControlError, ValueError, TypeError):
+    """A simulation control was given an argument it cannot take: ``advance(-1)``,
+    ``advance("5")``, ``run_until`` a time before now or past the clock's range,
+    ``complete_training_job(42)`` ... Nothing changed.
+
+    It is a :class:`ControlError`, so ``except ControlError`` catches every refusal of a
+    control, and also a ``ValueError`` and a ``TypeError``, what such arguments raise in
+    Python, so ``except ValueError`` keeps working (as numpy's ``AxisError`` is both a
+    ``ValueError`` and an ``IndexError``).
+    """
 
 
 class IllegalTransition(Exception):

@@ -779,7 +779,7 @@ class RequestValidator:
             the constraint. An unknown shape name raises :class:`ValueError`.
     """
 
-    __slots__ = ("_inputs", "_outputs")
+    __slots__ = ("_inputs", "_members", "_outputs")
 
     def __init__(
         self,
@@ -794,8 +794,12 @@ class RequestValidator:
         outputs = _Compiler(shapes, output=True)
         self._inputs: dict[str, _Node] = {}
         self._outputs: dict[str, _Slow] = {}
+        self._members: dict[tuple[str, str], _Fast] = {}
         for name, operation in model["operations"].items():
             input_ref = operation.get("input")
+            if input_ref is not None:
+                for member, spec in shapes[input_ref["shape"]].get("members", {}).items():
+                    self._members[name, member] = inputs.node(spec["shape"])[0]
             self._inputs[name] = (
                 inputs.node(input_ref["shape"])
                 if input_ref is not None
@@ -816,6 +820,15 @@ class RequestValidator:
         problems = self.problems(operation, params)
         if problems:
             raise validation_error(problems, operation)
+
+    def member_check(self, operation: str, member: str) -> Callable[[Any], bool]:
+        """The "is this value valid?" predicate of one top-level member of ``operation``'s
+        input (no problems are collected: use :meth:`problems` to learn why not). For callers
+        that validate a request in parts, such as the emulator's cache of configurations."""
+        try:
+            return self._members[operation, member]
+        except KeyError:
+            raise ValueError(f"{operation} has no input member {member!r}") from None
 
     def problems(self, operation: str, params: Mapping[str, Any]) -> list[tuple[str, str]]:
         """Every problem of ``params`` as ``(path, item)`` pairs, in request order (``[]`` if

@@ -1,0 +1,155 @@
+"""The records the emulator keeps: one :class:`Job` per training job, and the :class:`JobSpec`
+that jobs with the same configuration share (SPEC §5, §6).
+
+These are internal: responses, views and events are built from them on demand. A job's
+``state`` is its ``SecondaryStatus`` and its ``pool`` its warm pool status; both move only as
+the machines of :mod:`warmpool.lifecycle` allow. A job that holds a cluster (launched for it,
+or taken over from a warm pool) carries the cluster's id and launch time: a cluster moves from
+job to job by copying those two numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from . import lifecycle as lc
+from .config import JobPlan
+from .identity import IdentityKey
+
+__all__ = ["DEFAULT_MAX_RUNTIME", "KEEPABLE_FAILURES", "Job", "JobSpec"]
+
+#: ``StoppingCondition.MaxRuntimeInSeconds`` when the request gives none (one day).
+DEFAULT_MAX_RUNTIME: Final = 86400
+
+#: Failure classes after which the cluster is healthy enough to keep (the AWS guide: "an
+#: algorithm or client error").
+KEEPABLE_FAILURES: Final = frozenset({"AlgorithmError", "ClientError"})
+
+
+class JobSpec:
+    """What an accepted ``CreateTrainingJob`` request asks for, apart from its name,
+    hyperparameters and tags: one object per distinct configuration, shared by every job
+    created with it (so a million jobs of 300 configurations hold 300 of these).
+
+    ``config`` is the frozen copy of the echoed request members but ``HyperParameters``
+    (see :mod:`warmpool.intake`); the other fields are read from it once, when it is admitted.
+    """
+
+    __slots__ = (
+        "config",
+        "groups",
+        "instance_count",
+        "instance_type",
+        "keep_alive",
+        "key",
+        "max_runtime",
+        "needs",
+        "reusable",
+        "role",
+        "training_plan",
+    )
+
+    def __init__(
+        self,
+        *,
+        config: bytes,
+        key: IdentityKey,
+        groups: tuple[tuple[str, int], ...],
+        keep_alive: int | None,
+        max_runtime: int,
+        training_plan: str | None,
+        reusable: bool,
+    ) -> None:
+        self.config = config
+        self.key = key
+        #: ``(instance type, count)`` of each instance group (one for a plain cluster).
+        self.groups = groups
+        #: The first group: the cluster a warm pool holds (warm pools are never heterogeneous).
+        self.instance_type, self.instance_count = groups[0]
+        #: Instances per type a cold start needs from the training quota.
+        needs: dict[str, int] = {}
+        for instance_type, count in groups:  # groups may share an instance type
+            needs[instance_type] = needs.get(instance_type, 0) + count
+        self.needs = tuple(needs.items())
+        self.role = key.role_arn
+        self.keep_alive = keep_alive
+        self.max_runtime = max_runtime
+        self.training_plan = training_plan
+        #: Whether a job of this configuration may take over a warm pool (not spot training,
+        #: not heterogeneous clusters).
+        self.reusable = reusable
+
+
+class Job:
+    """One training job: its configuration, its status and its warm pool's.
+
+    Times are seconds since the clock's epoch; ``None`` means "not yet" (or never).
+    """
+
+    __slots__ = (
+        "available_at",
+        "cluster",
+        "created_at",
+        "ended_at",
+        "expires_at",
+        "failure_reason",
+        "hyperparameters",
+        "keep_alive",
+        "last_modified",
+        "launched_at",
+        "name",
+        "plan",
+        "pool",
+        "pool_reason",
+        "retained_billable",
+        "reused_by",
+        "seq",
+        "spec",
+        "started_at",
+        "state",
+        "stop_requested_at",
+        "updates",
+        "warm",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        seq: int,
+        spec: JobSpec,
+        hyperparameters: bytes | None,
+        plan: JobPlan | None,
+        now: float,
+    ) -> None:
+        self.name = name
+        #: Creation order: ties between simultaneous events are broken by it.
+        self.seq = seq
+        self.spec = spec
+        self.hyperparameters = hyperparameters  # frozen, or None
+        self.keep_alive: int | None = spec.keep_alive  # current: UpdateTrainingJob changes it
+        self.plan = plan  # dropped at release: no longer needed
+        self.created_at = now
+        self.last_modified = now
+        self.state: str = lc.STARTING
+        self.pool: str | None = None  # warm pool status; None: the job has no warm pool
+        self.cluster: int | None = None  # the cluster the job holds or held
+        self.launched_at: float | None = None  # that cluster's launch: its chain's start
+        self.warm = False  # took over a warm pool
+        self.started_at: float | None = None
+        self.stop_requested_at: float | None = None
+        self.ended_at: float | None = None
+        self.failure_reason: str | None = None
+        self.available_at: float | None = None
+        self.expires_at: float | None = None
+        self.pool_reason: str | None = None  # why the pool left Available (or was not kept)
+        self.retained_billable: int | None = None
+        self.reused_by: str | None = None
+        self.updates: bytes | None = None  # frozen profiler / remote debug updates
+
+    def __repr__(self) -> str:
+        return f"<Job {self.name} {self.state} pool={self.pool}>"
+
+    @property
+    def status(self) -> str:
+        """``TrainingJobStatus``."""
+        return lc.TRAINING_JOB_STATUS[self.state]
