@@ -49,12 +49,13 @@ otherwise the request is implicitly denied.
 
 A key missing from the request context
 --------------------------------------
-As AWS documents for condition operators ("If the key that you specify in a policy condition is
-not present in the request context, the values do not match and the condition is *false*. If
-the policy condition requires that the key is *not* matched, such as ``StringNotLike`` or
-``ArnNotLike``, and the right key is not present, the condition is *true*. This logic applies
-to all condition operators except ...IfExists and Null check."), a condition on a missing key
-is:
+The IAM User Guide page "IAM JSON policy elements: Condition operators"
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html)
+says: "If the key that you specify in a policy condition is not present in the request context,
+the values do not match and the condition is *false*. If the policy condition requires that the
+key is *not* matched, such as ``StringNotLike`` or ``ArnNotLike``, and the right key is not
+present, the condition is *true*. This logic applies to all condition operators except
+...IfExists and Null check." So a condition on a missing key is:
 
 * false for a positive operator: ``NumericEquals``, ``NumericLessThan``,
   ``NumericLessThanEquals``, ``NumericGreaterThan``, ``NumericGreaterThanEquals``;
@@ -75,7 +76,7 @@ Decision(allowed=False, reason='explicit-deny', statement='OnlyZero')
 >>> only_zero.evaluate("sagemaker:CreateTrainingJob", "*", {"sagemaker:KeepAlivePeriod": 0})
 Decision(allowed=True, reason='allowed', statement='Statement[0]')
 
-The rule is the ``when_missing`` value computed in ``_compile_test`` (SPEC §9, decision D21).
+The rule is the ``when_missing`` value computed in ``_compile_test`` (§9, decision D21).
 
 Numbers
 -------
@@ -248,7 +249,7 @@ def _compile_test(operator_name: str, values: tuple[Number, ...]) -> tuple[_Cont
     if base not in _NUMERIC_OPERATORS:
         raise ValueError(_unsupported_operator_message(operator_name))
     # A missing key: ...IfExists forms and the negated NumericNotEquals hold, positive
-    # operators do not (the IAM User Guide's condition-operator rule; SPEC §9, D21).
+    # operators do not (the IAM User Guide's condition-operator rule; §9, D21).
     when_missing = base != operator_name or base == "NumericNotEquals"
     test: _ContextTest
     if base == "NumericEquals":
