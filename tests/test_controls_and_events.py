@@ -691,7 +691,7 @@ def test_policy_as_json_text_is_accepted() -> None:
 
 
 def test_missing_key_does_not_satisfy_a_plain_numeric_operator() -> None:
-    """D21: without IfExists an absent sagemaker:KeepAlivePeriod fails the condition."""
+    """D21: a positive operator (NumericLessThan) fails on an absent sagemaker:KeepAlivePeriod."""
     emu = emulator(keep_alive_policy=policy(allow_create({"NumericLessThan": {KEY: 1800}})))
     emu.create_training_job(**request("has-key", keep_alive=0))
     error = denied(emu, request("no-key", keep_alive=None))

@@ -14,6 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.factories import emulator, request
+from warmpool import WarmPoolEmulator, errors
 from warmpool.iam import SUPPORTED_OPERATORS, Decision, Policy
 
 ACTION = "sagemaker:CreateTrainingJob"
@@ -183,12 +185,154 @@ def test_numeric_strings_follow_json_number_grammar(text: str, value: int | floa
 # --- missing keys, IfExists and Null ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ALL_NUMERIC_OPERATORS)
-def test_missing_key_satisfies_only_if_exists_operators(name: str) -> None:
+# The IAM User Guide's rule for a key missing from the request context, written out operator by
+# operator (D21, SPEC §9): positive operators false, the negated one true, ...IfExists true.
+POSITIVE_OPERATORS = [name for name in NUMERIC_OPERATORS if name != "NumericNotEquals"]
+MISSING_KEY_RESULT: dict[str, bool] = {
+    "NumericEquals": False,
+    "NumericLessThan": False,
+    "NumericLessThanEquals": False,
+    "NumericGreaterThan": False,
+    "NumericGreaterThanEquals": False,
+    "NumericNotEquals": True,
+    "NumericEqualsIfExists": True,
+    "NumericNotEqualsIfExists": True,
+    "NumericLessThanIfExists": True,
+    "NumericLessThanEqualsIfExists": True,
+    "NumericGreaterThanIfExists": True,
+    "NumericGreaterThanEqualsIfExists": True,
+}
+# Contexts that lack sagemaker:KeepAlivePeriod: empty, or holding only some other key.
+MISSING_KEY_CONTEXTS: list[dict[str, int | float]] = [{}, {"sagemaker:SomethingElse": 1800}]
+
+
+def test_missing_key_table_covers_every_numeric_operator() -> None:
+    """D21: the missing-key table names each supported Numeric operator exactly once."""
+    assert sorted(MISSING_KEY_RESULT) == sorted(ALL_NUMERIC_OPERATORS)
+    assert sorted(MISSING_KEY_RESULT) == sorted(set(SUPPORTED_OPERATORS) - {"Null"})
+
+
+@pytest.mark.parametrize("name", POSITIVE_OPERATORS)
+def test_missing_key_makes_a_positive_operator_false(name: str) -> None:
+    """SPEC §9 / D21: NumericEquals, NumericLessThan, ... on a missing key do not match."""
     policy = allow_with({name: {KEY: 1800}})
-    expected = name.endswith("IfExists")
-    assert allowed(policy, {}) is expected
-    assert allowed(policy, {"sagemaker:SomethingElse": 1800}) is expected
+    for context in MISSING_KEY_CONTEXTS:
+        assert policy.evaluate(ACTION, JOB_ARN, context) == Decision(
+            False, "implicit-deny", None
+        ), context
+
+
+@pytest.mark.parametrize("values", [1800, [0, 1800], "0", [-1.5]])
+def test_missing_key_makes_numeric_not_equals_true(values: Any) -> None:
+    """SPEC §9 / D21: the negated NumericNotEquals holds when the key is missing."""
+    policy = allow_with({"NumericNotEquals": {KEY: values}}, Sid="NotEqual")
+    for context in MISSING_KEY_CONTEXTS:
+        assert policy.evaluate(ACTION, JOB_ARN, context) == Decision(True, "allowed", "NotEqual"), (
+            context
+        )
+
+
+@pytest.mark.parametrize("name", [name + "IfExists" for name in NUMERIC_OPERATORS])
+def test_missing_key_makes_every_if_exists_form_true(name: str) -> None:
+    """SPEC §9 / D21: any ...IfExists form, NumericNotEqualsIfExists included, holds."""
+    policy = allow_with({name: {KEY: 1800}}, Sid="IfExists")
+    for context in MISSING_KEY_CONTEXTS:
+        assert policy.evaluate(ACTION, JOB_ARN, context) == Decision(True, "allowed", "IfExists"), (
+            context
+        )
+
+
+def test_numeric_not_equals_if_exists_checks_the_value_when_the_key_is_present() -> None:
+    """D21: NumericNotEqualsIfExists is true on a missing key, NOR over values otherwise."""
+    policy = allow_with({"NumericNotEqualsIfExists": {KEY: [60, 120]}})
+    assert allowed(policy, {})
+    assert allowed(policy, {KEY: 90})
+    assert not allowed(policy, {KEY: 60})
+    assert not allowed(policy, {KEY: 120})
+
+
+@given(
+    name=st.sampled_from(sorted(MISSING_KEY_RESULT)),
+    values=st.lists(numbers, min_size=1, max_size=4),
+    written_as_strings=st.booleans(),
+)
+def test_missing_key_result_matches_the_documented_table(
+    name: str, values: list[int | float], written_as_strings: bool
+) -> None:
+    """D21: for any operator and any values, a missing key gives the table's result, in an
+    Allow (allowed or not) and in a Deny (explicit deny or not)."""
+    written: list[Any] = [json.dumps(v) for v in values] if written_as_strings else list(values)
+    expected = MISSING_KEY_RESULT[name]
+    allow = allow_with({name: {KEY: written}})
+    assert allow.evaluate(ACTION, JOB_ARN, {}).allowed is expected
+    (condition,) = allow.statements[0].conditions
+    assert condition.holds({}) is expected
+    assert condition.holds({"sagemaker:SomethingElse": 7}) is expected
+    deny = Policy.from_document(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Action": "*"},
+                {
+                    "Sid": "D",
+                    "Effect": "Deny",
+                    "Action": ACTION,
+                    "Condition": {name: {KEY: written}},
+                },
+            ]
+        }
+    )
+    reason = deny.evaluate(ACTION, JOB_ARN, {}).reason
+    assert reason == ("explicit-deny" if expected else "allowed")
+
+
+def test_deny_with_numeric_not_equals_applies_to_a_missing_key() -> None:
+    """SPEC §9 / D21: a Deny with NumericNotEquals on a missing key applies: explicit deny."""
+    policy = Policy.from_document(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "AllowCreate", "Effect": "Allow", "Action": ACTION},
+                {
+                    "Sid": "OnlyNoKeepAlive",
+                    "Effect": "Deny",
+                    "Action": ACTION,
+                    "Condition": {"NumericNotEquals": {KEY: 0}},
+                },
+            ],
+        }
+    )
+    deny = Decision(False, "explicit-deny", "OnlyNoKeepAlive")
+    assert policy.evaluate(ACTION, JOB_ARN, {}) == deny
+    assert policy.evaluate(ACTION, JOB_ARN, {"sagemaker:SomethingElse": 0}) == deny
+    assert policy.evaluate(ACTION, JOB_ARN, {KEY: 60}) == deny
+    assert policy.evaluate(ACTION, JOB_ARN, {KEY: 0}) == Decision(True, "allowed", "AllowCreate")
+
+
+def test_deny_with_numeric_not_equals_if_exists_also_applies_to_a_missing_key() -> None:
+    """D21: the IfExists form of the same Deny holds on a missing key too (so it denies)."""
+    policy = Policy.from_document(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Action": ACTION},
+                {
+                    "Sid": "D",
+                    "Effect": "Deny",
+                    "Action": ACTION,
+                    "Condition": {"NumericNotEqualsIfExists": {KEY: 0}},
+                },
+            ]
+        }
+    )
+    assert policy.evaluate(ACTION, JOB_ARN, {}) == Decision(False, "explicit-deny", "D")
+
+
+def test_missing_key_results_are_anded_across_operators() -> None:
+    """D21: each operator gives its own missing-key result; a statement needs all of them."""
+    both_true = allow_with({"NumericNotEquals": {KEY: 0}, "NumericLessThanIfExists": {KEY: 1800}})
+    assert allowed(both_true, {})
+    one_false = allow_with({"NumericNotEquals": {KEY: 0}, "NumericLessThan": {KEY: 1800}})
+    assert not allowed(one_false, {})
+    assert allowed(one_false, {KEY: 5})
 
 
 @pytest.mark.parametrize("name", ALL_NUMERIC_OPERATORS)
@@ -197,6 +341,85 @@ def test_if_exists_form_checks_the_value_when_the_key_is_present(name: str) -> N
     base = NUMERIC_OPERATORS[name.removesuffix("IfExists")]
     for value in (1799, 1800, 1801):
         assert allowed(policy, {KEY: value}) is base(value, 1800)
+
+
+# --- missing key, end to end through the emulator (D21, SPEC §9) ------------------------------
+
+
+def create_without_keep_alive(
+    policy: Mapping[str, Any], name: str = "no-keep-alive"
+) -> tuple[WarmPoolEmulator, errors.AccessDeniedException | None]:
+    """Create a job with no KeepAlivePeriodInSeconds under ``policy``; return the emulator and
+    the AccessDeniedException, or None when the create was allowed."""
+    emu = emulator(keep_alive_policy=policy)
+    body = request(name, keep_alive=None)
+    assert "KeepAlivePeriodInSeconds" not in body["ResourceConfig"]
+    try:
+        emu.create_training_job(**body)
+    except errors.AccessDeniedException as error:
+        assert emu.job_names() == []
+        return emu, error
+    assert emu.job_names() == [name]
+    return emu, None
+
+
+def one_allow(condition: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ACTION, "Resource": "*", "Condition": condition}
+        ],
+    }
+
+
+@pytest.mark.parametrize("name", sorted(MISSING_KEY_RESULT))
+def test_create_without_keep_alive_follows_the_missing_key_table(name: str) -> None:
+    """SPEC §9 / D21: a create without KeepAlivePeriodInSeconds is allowed exactly when the
+    operator holds on a missing key; otherwise AccessDeniedException (implicit deny)."""
+    _, error = create_without_keep_alive(one_allow({name: {KEY: 1800}}))
+    if MISSING_KEY_RESULT[name]:
+        assert error is None
+    else:
+        assert error is not None
+        assert error.code == "AccessDeniedException"
+        assert "because no identity-based policy allows" in error.message
+        assert "sagemaker:KeepAlivePeriod is absent" in error.message
+
+
+def test_create_without_keep_alive_is_allowed_by_numeric_not_equals() -> None:
+    """SPEC §9 / D21: Allow with NumericNotEquals: no keep-alive passes, the listed one fails."""
+    emu, error = create_without_keep_alive(one_allow({"NumericNotEquals": {KEY: "3600"}}))
+    assert error is None
+    emu.create_training_job(**request("short", keep_alive=60))
+    with pytest.raises(errors.AccessDeniedException):
+        emu.create_training_job(**request("hour", keep_alive=3600))
+    assert emu.job_names() == ["no-keep-alive", "short"]
+
+
+def test_create_without_keep_alive_is_explicitly_denied_by_numeric_not_equals() -> None:
+    """SPEC §9 / D21: a Deny with NumericNotEquals applies to a create without a keep-alive."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"},
+            {
+                "Sid": "OnlyHalfHour",
+                "Effect": "Deny",
+                "Action": ACTION,
+                "Resource": "*",
+                "Condition": {"NumericNotEquals": {KEY: 1800}},
+            },
+        ],
+    }
+    emu, error = create_without_keep_alive(policy)
+    assert error is not None
+    assert error.code == "AccessDeniedException"
+    assert "with an explicit deny in an identity-based policy" in error.message
+    assert "sagemaker:KeepAlivePeriod is absent" in error.message
+    emu.create_training_job(**request("half-hour", keep_alive=1800))
+    with pytest.raises(errors.AccessDeniedException, match="explicit deny"):
+        emu.create_training_job(**request("other", keep_alive=1799))
+    assert emu.job_names() == ["half-hour"]
 
 
 @pytest.mark.parametrize(

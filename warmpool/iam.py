@@ -45,11 +45,38 @@ Evaluation follows IAM: a statement applies when its action, resource and *all* 
 conditions match (operators AND, keys AND, the values of one key OR; for the negated
 ``NumericNotEquals`` the values combine with NOR). Any applying ``Deny`` gives an explicit deny
 (the first in document order is reported); otherwise the first applying ``Allow`` allows;
-otherwise the request is implicitly denied. A key missing from the request context satisfies
-only the ``...IfExists`` operators (and ``Null``, according to its value), as this project's
-SPEC §9 prescribes. (AWS's condition-operator page says a *negated* operator is true when its
-key is missing; here ``NumericNotEquals`` on a missing key is false, per the SPEC. The choice
-is the ``when_missing`` line of ``_compile_test``.)
+otherwise the request is implicitly denied.
+
+A key missing from the request context
+--------------------------------------
+The IAM User Guide page "IAM JSON policy elements: Condition operators"
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html)
+says: "If the key that you specify in a policy condition is not present in the request context,
+the values do not match and the condition is *false*. If the policy condition requires that the
+key is *not* matched, such as ``StringNotLike`` or ``ArnNotLike``, and the right key is not
+present, the condition is *true*. This logic applies to all condition operators except
+...IfExists and Null check." So a condition on a missing key is:
+
+* false for a positive operator: ``NumericEquals``, ``NumericLessThan``,
+  ``NumericLessThanEquals``, ``NumericGreaterThan``, ``NumericGreaterThanEquals``;
+* true for the negated ``NumericNotEquals``;
+* true for every ``...IfExists`` form, ``NumericNotEqualsIfExists`` included;
+* for ``Null``, true when its value is ``true`` (the key is absent), false when it is ``false``.
+
+So a ``Deny`` with ``NumericNotEquals`` applies to a request that lacks the key:
+
+>>> only_zero = Policy.from_document(
+...     {"Statement": [
+...         {"Effect": "Allow", "Action": "sagemaker:CreateTrainingJob"},
+...         {"Sid": "OnlyZero", "Effect": "Deny", "Action": "sagemaker:CreateTrainingJob",
+...          "Condition": {"NumericNotEquals": {"sagemaker:KeepAlivePeriod": 0}}}]}
+... )
+>>> only_zero.evaluate("sagemaker:CreateTrainingJob", "*", {})
+Decision(allowed=False, reason='explicit-deny', statement='OnlyZero')
+>>> only_zero.evaluate("sagemaker:CreateTrainingJob", "*", {"sagemaker:KeepAlivePeriod": 0})
+Decision(allowed=True, reason='allowed', statement='Statement[0]')
+
+The rule is the ``when_missing`` value computed in ``_compile_test`` (§9, decision D21).
 
 Numbers
 -------
@@ -221,7 +248,9 @@ def _compile_test(operator_name: str, values: tuple[Number, ...]) -> tuple[_Cont
     base = operator_name.removesuffix(_IF_EXISTS)
     if base not in _NUMERIC_OPERATORS:
         raise ValueError(_unsupported_operator_message(operator_name))
-    when_missing = base != operator_name
+    # A missing key: ...IfExists forms and the negated NumericNotEquals hold, positive
+    # operators do not (the IAM User Guide's condition-operator rule; §9, D21).
+    when_missing = base != operator_name or base == "NumericNotEquals"
     test: _ContextTest
     if base == "NumericEquals":
         test = frozenset(values).__contains__
