@@ -213,14 +213,7 @@ def test_describe_model_artifacts_path() -> None:
 S3_MODEL_ARTIFACTS_CASES = [
     ("s3://bucket/out", "s3://bucket/out/art/output/model.tar.gz"),
     ("s3://bucket/out/", "s3://bucket/out/art/output/model.tar.gz"),
-    pytest.param(
-        "s3://bucket/out//",
-        "s3://bucket/out//art/output/model.tar.gz",
-        marks=pytest.mark.xfail(
-            strict=True, reason="S3ModelArtifacts rule: waiting for the emulator change"
-        ),
-        id="s3://bucket/out//",
-    ),
+    ("s3://bucket/out//", "s3://bucket/out//art/output/model.tar.gz"),
     ("s3://bucket", "s3://bucket/art/output/model.tar.gz"),
     ("s3://bucket/", "s3://bucket/art/output/model.tar.gz"),
     ("s3://bucket/a//b", "s3://bucket/a//b/art/output/model.tar.gz"),

@@ -108,8 +108,11 @@ class Responder:
         if job.hyperparameters is not None:
             echo["HyperParameters"] = thaw(job.hyperparameters)
         body.update(echo)
-        output = echo["OutputDataConfig"]["S3OutputPath"].rstrip("/")
-        body["ModelArtifacts"] = {"S3ModelArtifacts": f"{output}/{job.name}/output/model.tar.gz"}
+        output = echo["OutputDataConfig"]["S3OutputPath"]
+        separator = "" if output.endswith("/") else "/"  # D22: one slash, none removed
+        body["ModelArtifacts"] = {
+            "S3ModelArtifacts": f"{output}{separator}{job.name}/output/model.tar.gz"
+        }
         state = job.state
         body["TrainingJobStatus"] = _STATUS[state]
         body["SecondaryStatus"] = state
