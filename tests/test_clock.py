@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tests.factories import OTHER_ROLE, describe, emulator, plans_by_name, request
 from tests.factories import warm_pool_status as pool_status
-from warmpool import JobPlan, Timing, VirtualClock, WarmPoolEmulator
+from warmpool import JobPlan, Timing, VirtualClock, WarmPoolEmulator, errors
 from warmpool.events import JobReleased, PoolTerminated, TrainingStarted
 
 COLD = 180
@@ -490,3 +490,99 @@ def test_clock_refuses_scheduling_in_the_past() -> None:
     with pytest.raises(ValueError, match=BACKWARDS):
         clock.run(until=5)
     assert clock.now == 10
+
+
+# -- the clock's range (SPEC §4, D5) -------------------------------------------------------------
+
+LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+
+
+def test_clock_range_ends_at_9999_12_31T23_59_59Z() -> None:
+    """D5: a clock can reach 9999-12-31T23:59:59Z exactly, and no further."""
+    clock = VirtualClock()
+    assert clock.end == (LATEST - clock.epoch).total_seconds()
+    clock.run(clock.end)
+    assert clock.to_datetime() == LATEST
+    with pytest.raises(ValueError, match="past the end of its range"):
+        clock.advance(1)
+    assert clock.to_datetime() == LATEST
+
+
+def test_clock_refuses_an_epoch_or_start_past_its_range() -> None:
+    """D5: an epoch after 9999-12-31T23:59:59Z, or a start past the end, is refused."""
+    with pytest.raises(ValueError, match="epoch"):
+        VirtualClock(datetime(9999, 12, 31, 23, 59, 59, 500000, tzinfo=timezone.utc))
+    with pytest.raises(ValueError, match="end of the clock's range"):
+        VirtualClock(now=VirtualClock().end + 1)
+
+
+def test_clock_events_past_its_range_never_fire() -> None:
+    """D5: an event scheduled after the end of the range stays scheduled and never fires."""
+    clock = VirtualClock()
+    fired: list[str] = []
+    clock.schedule(clock.end + 10, fired.append, "late")
+    clock.schedule(5, fired.append, "early")
+    clock.run()
+    assert fired == ["early"] and clock.now == 5
+    with pytest.raises(ValueError, match="past the end"):
+        clock.step()
+
+
+@pytest.mark.parametrize("move", ["advance", "run_until"])
+def test_advance_past_the_clock_range_is_refused_and_changes_nothing(move: str) -> None:
+    """§4 / D5: emu.advance(3e11) (or run_until past 9999) raises InvalidControlArgument and
+    changes nothing; later calls still answer (no OverflowError, ever)."""
+    emu = emulator(training_seconds=None)
+    emu.create_training_job(**request("job-1"))
+    emu.advance(200)
+    before = (emu.now, len(emu.events), describe(emu, "job-1")["SecondaryStatus"])
+    with pytest.raises(errors.InvalidControlArgument, match="past the end of its range"):
+        getattr(emu, move)(3e11)
+    assert (emu.now, len(emu.events), describe(emu, "job-1")["SecondaryStatus"]) == before
+    emu.run_until(emu.clock.end)  # the very end is fine; the job hits its max runtime first
+    job = describe(emu, "job-1")
+    assert job["LastModifiedTime"] <= LATEST
+    assert job["SecondaryStatus"] == "MaxRuntimeExceeded"
+    emu.create_training_job(**request("job-2"))  # created at the last second of the range
+    assert describe(emu, "job-2")["CreationTime"] == LATEST
+    assert emu.next_event_time() is None  # its start would fall past the end: never fires
+    emu.list_training_jobs(SortBy="Status")
+
+
+def test_run_until_a_datetime_past_9999_is_refused() -> None:
+    """D5: a naive or aware datetime beyond the range is refused, not an OverflowError."""
+    emu = emulator()
+    with pytest.raises(errors.InvalidControlArgument):
+        emu.run_until(datetime.max)
+    assert emu.now == 0
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        ("advance", -1),
+        ("advance", "5"),
+        ("advance", math.nan),
+        ("advance", math.inf),
+        ("advance", True),
+        ("run_until", -1),
+        ("run_until", None),
+        ("complete_training_job", 42),
+        ("fail_training_job", None),
+        ("warm_pool", b"job-1"),
+        ("identity_key", ["job-1"]),
+        ("apply_patch_update", 3),
+    ],
+)
+def test_bad_control_arguments_raise_invalid_control_argument(call: str, argument: Any) -> None:
+    """D24: every bad argument of a control raises errors.InvalidControlArgument, a
+    ControlError that is also a ValueError and a TypeError; nothing changes."""
+    emu = emulator()
+    emu.create_training_job(**request("job-1"))
+    emu.advance(10)
+    before = (emu.now, len(emu.events))
+    with pytest.raises(errors.InvalidControlArgument) as caught:
+        getattr(emu, call)(argument)
+    assert isinstance(caught.value, errors.ControlError)
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, TypeError)
+    assert (emu.now, len(emu.events)) == before

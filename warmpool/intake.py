@@ -150,20 +150,19 @@ class Intake:
             name = request.get("TrainingJobName")
             hyperparameters = request.get("HyperParameters")
             tags = request.get("Tags")
-            if (
-                type(name) is str
-                and self._name_ok(name)
-                and (hyperparameters is None or self._hyperparameters_ok(hyperparameters))
-                and (tags is None or self._tags_ok(tags))
-            ):
-                try:
-                    frozen = None if hyperparameters is None else marshal.dumps(hyperparameters, 0)
-                    if tags is not None:
-                        tags = thaw(marshal.dumps(tags, 0))  # a private copy, if plain
-                except ValueError:
-                    pass
-                else:
-                    return spec, name, frozen, tags
+            try:  # first: marshal succeeds only on plain data, which no check below can trip on
+                frozen = None if hyperparameters is None else marshal.dumps(hyperparameters, 0)
+                frozen_tags = None if tags is None else marshal.dumps(tags, 0)
+            except ValueError:
+                pass
+            else:
+                if (
+                    type(name) is str
+                    and self._name_ok(name)
+                    and (hyperparameters is None or self._hyperparameters_ok(hyperparameters))
+                    and (tags is None or self._tags_ok(tags))
+                ):
+                    return spec, name, frozen, None if frozen_tags is None else thaw(frozen_tags)
         return self._create_slowly(request)
 
     def _create_slowly(

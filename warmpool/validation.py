@@ -674,8 +674,9 @@ class _Compiler:
 
         fast: _Fast
         if plain_key is not None and plain_value is not None:
-            # Maps of plain strings (HyperParameters): one loop, no call per entry, and one
-            # search for line terminators over all keys and values.
+            # Maps of plain strings (HyperParameters): no Python-level loop. str.join refuses
+            # anything but strings; min/max of the lengths check the bounds; one search for
+            # line terminators over all keys, one over all values.
             key_low, key_high, key_dot = plain_key
             value_low, value_high, value_dot = plain_value
             search = _LINE_TERMINATORS.search
@@ -685,17 +686,24 @@ class _Compiler:
                     return False
                 if not low <= len(value) <= high:
                     return False
-                for key, item in value.items():
-                    if not (
-                        isinstance(key, str)
-                        and isinstance(item, str)
-                        and key_low <= len(key) <= key_high
-                        and value_low <= len(item) <= value_high
-                    ):
-                        return False
-                if key_dot and search("".join(value)) is not None:
+                if not value:
+                    return True
+                keys = value.keys()
+                values = value.values()
+                try:
+                    key_text = "".join(keys)
+                    value_text = "".join(values)
+                except TypeError:  # a key or value that is not a str
                     return False
-                return not (value_dot and search("".join(value.values())) is not None)
+                lengths = list(map(len, keys))
+                if min(lengths) < key_low or max(lengths) > key_high:
+                    return False
+                lengths = list(map(len, values))
+                if min(lengths) < value_low or max(lengths) > value_high:
+                    return False
+                if key_dot and search(key_text) is not None:
+                    return False
+                return not (value_dot and search(value_text) is not None)
 
         else:
 
