@@ -22,7 +22,7 @@ from warmpool import WarmPoolEmulator
 from warmpool.aws import OPERATIONS, NotEmulatedError, attach, attached_emulator, mock_sagemaker
 
 boto3 = require("boto3")
-botocore = require("botocore")
+botocore_session = require("botocore.session")
 botocore_config = require("botocore.config")
 botocore_exceptions = require("botocore.exceptions")
 botocore_httpsession = require("botocore.httpsession")
@@ -121,6 +121,26 @@ def no_moto_mock() -> Iterator[None]:
     assert not moto_models.botocore_stubber.enabled
     yield
     assert not moto_models.botocore_stubber.enabled
+
+
+# --- what warmpool relies on in moto -------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("no_moto_mock")
+def test_motos_switch_is_what_warmpool_reads() -> None:
+    """D29: moto registers one ``before-send`` handler among botocore's built-in handlers, and
+    mock_aws switches its ``enabled`` flag on for as long as the outermost mock is active
+    (nested mocks included). If a moto release changes this, this test says so first."""
+    handler = moto_models.botocore_stubber
+    builtin = require("botocore.handlers").BUILTIN_HANDLERS
+    assert ("before-send", handler) in builtin
+    assert handler.enabled is False
+    with moto.mock_aws():
+        assert handler.enabled is True
+        with moto.mock_aws():
+            assert handler.enabled is True
+        assert handler.enabled is True
+    assert handler.enabled is False
 
 
 # --- inside moto: moto answers what the emulator does not ---------------------------------------
@@ -260,7 +280,7 @@ def test_a_client_without_motos_handler_gets_it_once(emu: WarmPoolEmulator) -> N
 
 
 def _unemulated_operations() -> list[str]:
-    model = botocore.session.get_session().get_service_model("sagemaker")
+    model = botocore_session.get_session().get_service_model("sagemaker")
     return sorted(set(model.operation_names) - set(OPERATIONS))
 
 
