@@ -1,14 +1,17 @@
 """The SageMaker Python SDK v2 against the emulator: examples/sdk_estimator.py, the AWS guide's
 estimator walk-through run offline (moto serves S3, STS and CloudWatch Logs; warmpool serves
-SageMaker on virtual time), and what ``mock_sagemaker(virtual_time=...)`` does to the SDK."""
+SageMaker on virtual time), what ``mock_sagemaker(virtual_time=...)`` does to the SDK, and an
+Experiments ``Run`` whose calls moto answers around estimators the emulator trains (issue 7)."""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+import tempfile
 import time
 import types
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -16,8 +19,8 @@ from unittest import mock
 import pytest
 
 from tests.conftest import require
-from warmpool import WarmPoolEmulator, identity_key
-from warmpool.aws import DEFAULT_TIME_MODULES, VirtualTime, mock_sagemaker
+from warmpool import JobPlan, Quota, WarmPoolEmulator, identity_key
+from warmpool.aws import DEFAULT_TIME_MODULES, OPERATIONS, VirtualTime, mock_sagemaker
 
 sagemaker_session = require("sagemaker.session")
 require("sagemaker.tensorflow")
@@ -223,3 +226,128 @@ def test_without_virtual_time_the_sdk_time_is_not_patched() -> None:
         for module in modules:
             assert module.time is time
     assert emu.now == 0
+
+
+# -- SageMaker Experiments through moto, beside the emulator (issue 7) ---------------------------
+
+EXPERIMENT = "my-experiment"
+RUN_NAME = "warm-pool-run"
+MOTO_ACCOUNT = "123456789012"  # moto's default account
+
+
+class ExperimentRun:
+    """A ``sagemaker.experiments.run.Run`` around two estimators with warm pools, offline:
+    what the emulator and moto hold afterwards, and every AWS call made."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.descriptions: dict[str, dict[str, Any]] = {}
+        self.emulator = WarmPoolEmulator(
+            quotas={example.INSTANCE_TYPE: Quota(warm_pool=1)},
+            workload=lambda _request: JobPlan(training_seconds=example.TRAINING_SECONDS),
+        )
+        self.experiments: dict[str, Any] = {}
+        self.trial_components: dict[str, Any] = {}
+        self.moto_training_jobs: dict[str, Any] = {}
+        self.run_config: dict[str, str] = {}
+
+
+def estimator(code: Path, session: Any) -> Any:
+    from sagemaker.tensorflow.estimator import TensorFlow
+
+    return TensorFlow(
+        entry_point="my-training-script.py",
+        source_dir=str(code),
+        role=example.ROLE,
+        framework_version="2.13",
+        py_version="py310",
+        instance_type=example.INSTANCE_TYPE,
+        instance_count=1,
+        volume_size=250,
+        keep_alive_period_in_seconds=1800,
+        sagemaker_session=session,
+    )
+
+
+@pytest.fixture(scope="module")
+def experiment_run() -> ExperimentRun:
+    """Inside ``mock_aws()`` + ``mock_sagemaker(emu, virtual_time=True)``: a Run logs a
+    parameter, two matching ``fit()`` calls train (the second takes over the first one's
+    pool), the Run logs a metric and closes."""
+    from sagemaker.experiments.run import Run as ExperimentsRun
+    from sagemaker.session import Session
+
+    moto_backends = require("moto.backends")
+    result = ExperimentRun()
+    make_api_call = botocore_client.BaseClient._make_api_call
+
+    def record(client: Any, operation: str, params: Any) -> Any:
+        result.calls.append((client.meta.service_model.service_name, operation))
+        return make_api_call(client, operation, params)
+
+    with ExitStack() as stack:
+        directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        stack.enter_context(mock.patch.object(botocore_client.BaseClient, "_make_api_call", record))
+        stack.enter_context(example.offline_aws(directory))
+        stack.enter_context(mock_sagemaker(result.emulator, virtual_time=True))
+        code = example.write_training_code(directory)
+        session: Any = Session()
+        with ExperimentsRun(
+            experiment_name=EXPERIMENT, run_name=RUN_NAME, sagemaker_session=session
+        ) as run:
+            run.log_parameter("learning-rate", 0.001)
+            estimator(code, session).fit(example.TRAINING_DATA, job_name="run-job-1", logs="None")
+            result.descriptions["after first fit"] = session.describe_training_job("run-job-1")
+            estimator(code, session).fit(example.TRAINING_DATA, job_name="run-job-2", logs="None")
+            # moto's BatchPutMetrics requires Step, which AWS does not: pass one
+            run.log_metric("accuracy", 0.9, step=1)
+            result.run_config = dict(run.experiment_config)
+        for name in ("run-job-1", "run-job-2"):
+            result.descriptions[name] = session.describe_training_job(name)
+        backend = moto_backends.get_backend("sagemaker")[MOTO_ACCOUNT][example.REGION]
+        result.experiments = dict(backend.experiments)
+        result.trial_components = dict(backend.trial_components)
+        result.moto_training_jobs = dict(backend.training_jobs)
+    return result
+
+
+def test_run_around_warm_pool_estimators_keeps_pool_status(experiment_run: ExperimentRun) -> None:
+    """D29: inside a Run, the training jobs are the emulator's: the first job's pool is
+    Available after its fit(), Reused by the second, matching job, whose pool is Available."""
+    described = experiment_run.descriptions
+    assert described["after first fit"]["WarmPoolStatus"] == {"Status": "Available"}
+    first = dict(described["run-job-1"]["WarmPoolStatus"])
+    retained = first.pop("ResourceRetainedBillableTimeInSeconds")
+    assert first == {"Status": "Reused", "ReusedByJob": "run-job-2"}
+    # job 2 was created as soon as the SDK saw job 1 complete (its waiter polls in virtual
+    # time without logs), so the pool waited for at most a poll interval
+    assert isinstance(retained, int)
+    assert 0 <= retained < 60
+    assert described["run-job-2"]["WarmPoolStatus"] == {"Status": "Available"}
+    assert experiment_run.emulator.job_names() == ["run-job-1", "run-job-2"]
+    assert experiment_run.moto_training_jobs == {}
+
+
+def test_run_calls_go_to_moto(experiment_run: ExperimentRun) -> None:
+    """D29: the Run's SageMaker calls, which the emulator does not emulate, went to moto:
+    moto holds the experiment and the run's trial component with its parameter and metric."""
+    assert list(experiment_run.experiments) == [EXPERIMENT]
+    [component] = experiment_run.trial_components.values()
+    assert component.trial_component_name == experiment_run.run_config["RunName"]
+    assert component.parameters == {"learning-rate": {"NumberValue": 0.001}}
+    assert list(component.metrics) == ["accuracy"]
+    sagemaker_calls = {op for service, op in experiment_run.calls if service == "sagemaker"}
+    emulated = sagemaker_calls & set(OPERATIONS)
+    to_moto = sagemaker_calls - set(OPERATIONS)
+    assert emulated == {"CreateTrainingJob", "DescribeTrainingJob"}
+    assert {"CreateExperiment", "CreateTrialComponent", "UpdateTrialComponent"} <= to_moto
+    assert ("sagemaker-metrics", "BatchPutMetrics") in experiment_run.calls
+
+
+def test_run_experiment_config_reaches_the_emulator(experiment_run: ExperimentRun) -> None:
+    """The SDK puts the Run's ExperimentConfig on each CreateTrainingJob; the emulator keeps
+    it, as DescribeTrainingJob on AWS returns it."""
+    for name in ("run-job-1", "run-job-2"):
+        config = experiment_run.descriptions[name]["ExperimentConfig"]
+        assert config["ExperimentName"] == EXPERIMENT
+        assert config["RunName"] == experiment_run.run_config["RunName"]

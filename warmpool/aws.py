@@ -14,14 +14,16 @@ handler returns the emulator's answer, so nothing is sent over the network, boto
 client-side parameter validation still runs first, and errors surface as
 ``botocore.exceptions.ClientError`` (the client's own ``client.exceptions.ResourceNotFound``
 and so on for the codes SageMaker models). Only SageMaker's training-job operations are
-answered; any other SageMaker operation raises :class:`NotEmulatedError`, and clients of other
-services are never touched.
+answered. Any other SageMaker operation goes to moto while a moto mock (``moto.mock_aws``) is
+active, and raises :class:`NotEmulatedError` otherwise; clients of other services are never
+touched.
 
 The rules live here in one place:
 
 * which operations are emulated (:data:`OPERATIONS`, the emulator's own table);
 * how an emulator error becomes what botocore would have parsed (:func:`_parsed_error`;
   an answer needs nothing: the emulator already gives botocore's shapes);
+* when moto answers what the emulator does not (:func:`_active_moto_handler`);
 * how the SDK's ``time`` is replaced by the virtual clock (:class:`VirtualTime`).
 """
 
@@ -80,16 +82,19 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class NotEmulatedError(NotImplementedError):
-    """A SageMaker operation that warmpool does not emulate was called on an attached client.
+    """A SageMaker operation that warmpool does not emulate was called on an attached client
+    while no moto mock was active (inside ``moto.mock_aws()`` moto answers it instead).
 
-    It is deliberately not a ``ClientError``: code that treats a ``ClientError`` as "not
-    there" must not mistake an operation warmpool cannot answer for an AWS answer.
+    Nothing was sent. It is deliberately not a ``ClientError``: code that treats a
+    ``ClientError`` as "not there" must not mistake an operation warmpool cannot answer for
+    an AWS answer.
     """
 
     def __init__(self, operation: str) -> None:
         self.operation = operation
         super().__init__(
-            f"{not_emulated_message(operation)} (calls to other AWS services are not intercepted)"
+            f"{not_emulated_message(operation)}. Nothing was sent to AWS; inside moto's "
+            "mock_aws() moto answers the SageMaker operations warmpool does not emulate"
         )
 
 
@@ -133,6 +138,8 @@ class Attachment:
         self._client: weakref.ReferenceType[BaseClient] = weakref.ref(client)
         self.emulator = emulator
         self._modeled = _modeled_codes(client)
+        # moto's before-send handler, once it is known to be registered on the client
+        self._moto_handler: Callable[..., Any] | None = None
 
     @property
     def client(self) -> BaseClient | None:
@@ -170,12 +177,14 @@ class Attachment:
 
     def _answer(
         self, model: Any, params: Mapping[str, Any], context: dict[str, Any], **_: Any
-    ) -> tuple[AWSResponse, dict[str, Any]]:
+    ) -> tuple[AWSResponse, dict[str, Any]] | None:
         from botocore.awsrequest import AWSResponse
 
         operation = model.name
         method = OPERATIONS.get(operation)
         if method is None:
+            if self._pass_to_moto():
+                return None  # botocore sends the call on, and moto's handler answers it
             raise NotEmulatedError(operation)
         request = context.get(_CONTEXT_KEY)
         if request is None:  # pragma: no cover - botocore always emits both events
@@ -191,6 +200,52 @@ class Attachment:
         # The emulator already answers in botocore's shapes, with a ResponseMetadata.
         headers = answer["ResponseMetadata"]["HTTPHeaders"]
         return AWSResponse(url, 200, headers, None), answer
+
+    def _pass_to_moto(self) -> bool:
+        """Whether a call the emulator does not answer may go on to moto: only while a moto
+        mock is active, and then with moto's handler registered on the client, so that the
+        call is answered in-process and never reaches AWS."""
+        handler = _active_moto_handler()
+        if handler is None:
+            return False
+        if self._moto_handler is not handler:
+            client = self._client()
+            if client is None:  # pragma: no cover - a client being called is alive
+                return False
+            # A client from a botocore session made before moto was imported lacks the
+            # handler (moto registers it among botocore's built-in handlers at import). Make
+            # sure it is there exactly once: unregister drops the first copy if there is one.
+            with _LOCK:
+                events = client.meta.events
+                events.unregister(_MOTO_EVENT, handler)
+                events.register(_MOTO_EVENT, handler)
+                self._moto_handler = handler
+        return True
+
+
+# -- moto -----------------------------------------------------------------------------------------
+
+_MOTO_MODULE = "moto.core.models"
+_MOTO_EVENT = "before-send"
+
+
+def _active_moto_handler() -> Callable[..., Any] | None:
+    """moto's ``before-send`` handler if a moto mock is active in this process, else ``None``.
+
+    Every moto 5 release (and moto since 2018) has one module-level handler,
+    ``moto.core.models.botocore_stubber``: moto appends it to botocore's built-in
+    ``before-send`` handlers when imported, and ``mock_aws()`` sets its ``enabled`` flag on
+    entering the outermost mock (as context manager, decorator or ``start()``) and clears it
+    on leaving it. Disabled, it answers nothing and botocore would send the request to AWS.
+    moto is never imported here: if it has not been imported, no mock can be active. moto's
+    server and proxy modes (``TEST_SERVER_MODE``, ``TEST_PROXY_MODE``) leave the flag clear:
+    there a call the emulator does not answer still raises :class:`NotEmulatedError`.
+    """
+    models = sys.modules.get(_MOTO_MODULE)
+    handler: object = getattr(models, "botocore_stubber", None)
+    if getattr(handler, "enabled", False) is not True or not callable(handler):
+        return None
+    return handler
 
 
 _LOCK = threading.RLock()
@@ -225,7 +280,10 @@ def _check_client(client: object) -> BaseClient:
 
 
 def attach(client: BaseClient, emulator: WarmPoolEmulator) -> Attachment:
-    """Answer every call on the SageMaker ``client`` from ``emulator``, in-process.
+    """Answer the training-job calls on the SageMaker ``client`` from ``emulator``, in-process.
+
+    Any other SageMaker operation is answered by moto while a moto mock is active, and raises
+    :class:`NotEmulatedError` otherwise.
 
     Returns an :class:`Attachment`; ``detach(client)`` or ``attachment.detach()`` undoes it.
     Attaching a client to the emulator it is already attached to returns the same attachment;
@@ -355,8 +413,9 @@ class mock_sagemaker(contextlib.ContextDecorator):
     ``sagemaker.Session()``, sagemaker-core's resources) is attached to ``emulator``; on exit
     those clients are detached again and client creation is restored. Clients created before
     entering are not touched (attach them with :func:`attach`). Clients of other services
-    pass through, so moto can serve S3, STS and CloudWatch Logs beside it. Nested uses attach
-    new clients to the innermost emulator.
+    pass through, so moto can serve S3, STS and CloudWatch Logs beside it; inside moto's
+    ``mock_aws()`` (entered before or after this), moto also answers the SageMaker operations
+    the emulator does not emulate. Nested uses attach new clients to the innermost emulator.
 
     With ``virtual_time=True`` the ``time`` module seen by the SDK's waiting loops (the
     modules in ``time_modules``, by default :data:`DEFAULT_TIME_MODULES`) is replaced by a
