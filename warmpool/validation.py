@@ -878,10 +878,10 @@ class _Compiler:
                 keys = ((path, key) for key in value)
                 label = "Map keys must satisfy constraint"
                 problems.extend(_collective_problems(value, path, label, keys, key_scalar))
-            else:
+            else:  # botocore's map keys are strings: kept for models that are not
                 for key in value:
                     if key is None:
-                        problems.append((path, _item(path, value, _NOT_NULL)))
+                        problems.append((path, _item(path, None, _NOT_NULL)))
                     else:
                         key_slow(key, path, problems)
             if value_scalar is not None:
