@@ -658,7 +658,12 @@ def test_update_keep_alive_moves_last_modified_time() -> None:
 @pytest.mark.parametrize(
     ("resource", "field", "rule"),
     [
-        ({}, "ResourceConfig.KeepAlivePeriodInSeconds", "Member must not be null"),
+        (
+            {},
+            "ResourceConfig.KeepAlivePeriodInSeconds",
+            "Value null at 'resourceConfig.keepAlivePeriodInSeconds' failed to satisfy "
+            "constraint: Member must not be null",
+        ),
         (
             {"KeepAlivePeriodInSeconds": 60, "InstanceCount": 2},
             "ResourceConfig.InstanceCount",
@@ -667,7 +672,8 @@ def test_update_keep_alive_moves_last_modified_time() -> None:
         (
             {"KeepAlivePeriodInSeconds": -1},
             "ResourceConfig.KeepAlivePeriodInSeconds",
-            "greater than or equal to 0",
+            "Value '-1' at 'resourceConfig.keepAlivePeriodInSeconds' failed to satisfy "
+            "constraint: Member must have value greater than or equal to 0",
         ),
     ],
     ids=["missing-keep-alive", "other-resource-member", "negative"],
@@ -1295,7 +1301,7 @@ def test_list_max_results_outside_1_to_100_is_refused(value: int, rule: str) -> 
         errors.ValidationException, "ListTrainingJobs", emu.list_training_jobs, MaxResults=value
     )
     assert error.field == "MaxResults"
-    assert "'MaxResults'" in error.message
+    assert f"Value '{value}' at 'maxResults' failed to satisfy constraint: " in error.message
     assert rule in error.message
 
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import require
 from tests.factories import INSTANCE_TYPE, check_output, emulator, jobs_in_every_state, request
-from warmpool import JobPlan, Quota, Timing, WarmPoolEmulator
+from warmpool import JobPlan, Quota, Timing, WarmPoolEmulator, errors
 from warmpool.aws import (
     DEFAULT_TIME_MODULES,
     OPERATIONS,
@@ -180,12 +180,41 @@ def test_emulator_validation_errors_arrive_as_client_errors(
 ) -> None:
     with pytest.raises(ClientError) as caught:
         client.create_training_job(**request("long", keep_alive=3601))
-    assert caught.value.response["Error"]["Code"] == "ValidationException"
-    assert "KeepAlivePeriodInSeconds" in caught.value.response["Error"]["Message"]
+    assert caught.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "1 validation error detected: Value '3601' at "
+        "'resourceConfig.keepAlivePeriodInSeconds' failed to satisfy constraint: "
+        "Member must have value less than or equal to 3600",
+    }
     assert emu.job_names() == []
     # D28: a refused request uses no request id; the first answer carries id 1.
     assert "RequestId" not in caught.value.response["ResponseMetadata"]
     assert client.list_training_jobs()["ResponseMetadata"]["RequestId"].endswith("0001")
+
+
+def test_validation_messages_write_member_paths_in_lower_camel_case_through_boto3(
+    emu: WarmPoolEmulator, client: Any
+) -> None:
+    """D16: an attached client's ClientError carries the core's message, member paths written
+    as SageMaker's JSON endpoint writes them (nested, list items, map values)."""
+    bad = request("bad", keep_alive=3601)
+    bad["VpcConfig"] = {"SecurityGroupIds": ["sg_1"], "Subnets": ["subnet-1"]}
+    bad["HyperParameters"] = {"epochs": "9" * 2501}
+    with pytest.raises(errors.ValidationException) as direct:
+        emulator(training_seconds=None).create_training_job(**bad)
+    with pytest.raises(ClientError) as caught:
+        client.create_training_job(**bad)
+    message = caught.value.response["Error"]["Message"]
+    assert message == direct.value.message
+    assert message.startswith("3 validation errors detected: ")
+    assert " at 'resourceConfig.keepAlivePeriodInSeconds' failed " in message
+    assert "Value '[sg_1]' at 'vpcConfig.securityGroupIds' failed to satisfy constraint: " in (
+        message
+    )
+    assert " at 'hyperParameters' failed to satisfy constraint: Map value must satisfy " in (
+        message
+    )
+    assert emu.job_names() == []
 
 
 def bad_keep_alive() -> dict[str, Any]:

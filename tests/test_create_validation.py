@@ -113,10 +113,11 @@ def invalid(
     return error
 
 
-def assert_names(error: errors.ValidationException, field: str, rule: str) -> None:
-    """The error is about ``field`` and its message names the field and the rule."""
+def assert_names(error: errors.ValidationException, field: str, at: str, rule: str) -> None:
+    """The error is about ``field`` (as the caller wrote it) and its message names the rule and
+    the field as SageMaker's JSON endpoint writes it, ``at`` (D16)."""
     assert error.field == field
-    assert f"'{field}'" in error.message
+    assert f" at '{at}' failed to satisfy constraint: " in error.message
     assert rule in error.message
     assert error.message.startswith("1 validation error detected: ")
 
@@ -148,7 +149,9 @@ def role_of_length(n: int) -> str:
 def test_training_job_name_outside_the_pattern_is_refused(name: str) -> None:
     """SPEC §9: TrainingJobName must fully match [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}."""
     error = invalid(request(name))
-    assert_names(error, "TrainingJobName", f"regular expression pattern: {NAME_PATTERN}")
+    assert_names(
+        error, "TrainingJobName", "trainingJobName", f"regular expression pattern: {NAME_PATTERN}"
+    )
     assert f"Value '{name}'" in error.message
 
 
@@ -156,14 +159,14 @@ def test_training_job_name_of_64_characters_is_refused_for_its_length() -> None:
     """SPEC §9 / aws-facts §2.5: TrainingJobName is 1..63 characters."""
     error = invalid(request("a" * 64))
     assert error.field == "TrainingJobName"
-    assert "'TrainingJobName'" in error.message
+    assert "'trainingJobName'" in error.message
     assert "Member must have length less than or equal to 63" in error.message
 
 
 def test_training_job_name_must_match_fully_not_just_a_prefix() -> None:
     """SPEC §9: the pattern is a full match (valid prefix 'ok' then '_x' is refused)."""
     error = invalid(request("ok_x"))
-    assert_names(error, "TrainingJobName", "regular expression pattern")
+    assert_names(error, "TrainingJobName", "trainingJobName", "regular expression pattern")
 
 
 @pytest.mark.parametrize("name", ["a", "0", "a--b", "A1-b2---c3", "x" * 63, "a" + "-" * 61 + "b"])
@@ -214,14 +217,14 @@ def test_role_arn_shorter_than_20_characters_is_refused() -> None:
     """SPEC §9: RoleArn has 20..2048 characters."""
     error = invalid(request("r", role="arn:aws:iam::1:r/x"))
     assert error.field == "RoleArn"
-    assert "'RoleArn'" in error.message
+    assert "'roleArn'" in error.message
     assert "Member must have length greater than or equal to 20" in error.message
 
 
 def test_role_arn_of_2049_characters_is_refused_and_2048_accepted() -> None:
     """SPEC §9: RoleArn has at most 2048 characters."""
     error = invalid(request("r", role=role_of_length(2049)))
-    assert_names(error, "RoleArn", "Member must have length less than or equal to 2048")
+    assert_names(error, "RoleArn", "roleArn", "Member must have length less than or equal to 2048")
     assert accepted(request("r", role=role_of_length(2048)))["RoleArn"] == role_of_length(2048)
 
 
@@ -238,7 +241,7 @@ def test_role_arn_of_2049_characters_is_refused_and_2048_accepted() -> None:
 def test_role_arn_outside_the_pattern_is_refused(role: str) -> None:
     """SPEC §9: RoleArn must fully match the IAM role ARN pattern."""
     error = invalid(request("r", role=role))
-    assert_names(error, "RoleArn", f"regular expression pattern: {ROLE_PATTERN}")
+    assert_names(error, "RoleArn", "roleArn", f"regular expression pattern: {ROLE_PATTERN}")
 
 
 @pytest.mark.parametrize(
@@ -258,26 +261,39 @@ def test_missing_resource_config_is_refused() -> None:
     req = request("rc")
     del req["ResourceConfig"]
     error = invalid(req)
-    assert_names(error, "ResourceConfig", "Member must not be null")
+    assert_names(error, "ResourceConfig", "resourceConfig", "Member must not be null")
 
 
 def test_resource_config_without_instance_type_is_refused() -> None:
     """SPEC §9 / D16: ResourceConfig needs InstanceType (unless InstanceGroups)."""
     error = invalid(with_resource("rc", InstanceCount=1, VolumeSizeInGB=50))
-    assert_names(error, "ResourceConfig.InstanceType", "Member must not be null")
+    assert_names(
+        error,
+        "ResourceConfig.InstanceType",
+        "resourceConfig.instanceType",
+        "Member must not be null",
+    )
 
 
 def test_resource_config_without_instance_count_is_refused() -> None:
     """SPEC §9 / D16: ResourceConfig needs InstanceCount >= 1."""
     error = invalid(with_resource("rc", InstanceType=INSTANCE_TYPE))
-    assert_names(error, "ResourceConfig.InstanceCount", "Member must not be null")
+    assert_names(
+        error,
+        "ResourceConfig.InstanceCount",
+        "resourceConfig.instanceCount",
+        "Member must not be null",
+    )
 
 
 def test_instance_count_0_is_refused() -> None:
     """SPEC §9: InstanceCount >= 1 (the model allows 0; warmpool does not)."""
     error = invalid(request("rc", instance_count=0))
     assert_names(
-        error, "ResourceConfig.InstanceCount", "Member must have value greater than or equal to 1"
+        error,
+        "ResourceConfig.InstanceCount",
+        "resourceConfig.instanceCount",
+        "Member must have value greater than or equal to 1",
     )
     assert "Value '0'" in error.message
 
@@ -286,7 +302,25 @@ def test_instance_groups_together_with_instance_type_is_refused() -> None:
     """D16: InstanceType with InstanceCount, or InstanceGroups, not both."""
     group = {"InstanceType": INSTANCE_TYPE, "InstanceCount": 1, "InstanceGroupName": "g1"}
     error = invalid(with_resource("rc", InstanceType=INSTANCE_TYPE, InstanceGroups=[group]))
-    assert_names(error, "ResourceConfig.InstanceType", "InstanceGroups")
+    assert_names(
+        error, "ResourceConfig.InstanceType", "resourceConfig.instanceType", "InstanceGroups"
+    )
+
+
+def test_validation_messages_write_instance_group_paths_as_1_based_member_steps() -> None:
+    """D16: a rule warmpool adds to the model (InstanceCount >= 1 in a group) names the group
+    as SageMaker's JSON endpoint does; ``field`` is the path as the caller wrote it."""
+    groups = [
+        {"InstanceType": INSTANCE_TYPE, "InstanceCount": 1, "InstanceGroupName": "g1"},
+        {"InstanceType": INSTANCE_TYPE, "InstanceCount": 0, "InstanceGroupName": "g2"},
+    ]
+    error = invalid(with_resource("hetero", InstanceGroups=groups))
+    assert error.field == "ResourceConfig.InstanceGroups[1].InstanceCount"
+    assert error.message == (
+        "1 validation error detected: Value '0' at "
+        "'resourceConfig.instanceGroups.2.member.instanceCount' failed to satisfy constraint: "
+        "Member must have value greater than or equal to 1"
+    )
 
 
 def test_instance_groups_alone_are_accepted() -> None:
@@ -300,14 +334,20 @@ def test_instance_groups_alone_are_accepted() -> None:
     assert "WarmPoolStatus" not in body
 
 
-@pytest.mark.parametrize("member", ["SelectedInstanceType", "SelectedInstanceCount"])
-def test_selected_instance_members_are_read_only_and_refused(member: str) -> None:
+@pytest.mark.parametrize(
+    ("member", "at"),
+    [
+        ("SelectedInstanceType", "resourceConfig.selectedInstanceType"),
+        ("SelectedInstanceCount", "resourceConfig.selectedInstanceCount"),
+    ],
+)
+def test_selected_instance_members_are_read_only_and_refused(member: str, at: str) -> None:
     """D16: SelectedInstanceType / SelectedInstanceCount are read-only."""
     value: Any = INSTANCE_TYPE if member == "SelectedInstanceType" else 1
     error = invalid(
         with_resource("rc", InstanceType=INSTANCE_TYPE, InstanceCount=1, **{member: value})
     )
-    assert_names(error, f"ResourceConfig.{member}", "read-only")
+    assert_names(error, f"ResourceConfig.{member}", at, "read-only")
 
 
 def test_instance_preferences_are_refused_as_not_emulated() -> None:
@@ -320,7 +360,12 @@ def test_instance_preferences_are_refused_as_not_emulated() -> None:
             InstancePreferences=[{"InstanceType": INSTANCE_TYPE}],
         )
     )
-    assert_names(error, "ResourceConfig.InstancePreferences", "not emulated")
+    assert_names(
+        error,
+        "ResourceConfig.InstancePreferences",
+        "resourceConfig.instancePreferences",
+        "not emulated",
+    )
 
 
 # --- KeepAlivePeriodInSeconds --------------------------------------------------------------
@@ -330,7 +375,12 @@ def test_instance_preferences_are_refused_as_not_emulated() -> None:
 def test_keep_alive_bool_is_refused_as_not_an_integer(value: bool) -> None:
     """SPEC §9: KeepAlivePeriodInSeconds is an int, not a bool."""
     error = invalid(request("ka", keep_alive=value))
-    assert_names(error, "ResourceConfig.KeepAlivePeriodInSeconds", "Member must be of type integer")
+    assert_names(
+        error,
+        "ResourceConfig.KeepAlivePeriodInSeconds",
+        "resourceConfig.keepAlivePeriodInSeconds",
+        "Member must be of type integer",
+    )
 
 
 @pytest.mark.parametrize("value", ["60", 60.0, 1.5, None])
@@ -340,7 +390,7 @@ def test_keep_alive_of_another_type_is_refused(value: Any) -> None:
     req["ResourceConfig"]["KeepAlivePeriodInSeconds"] = value
     error = invalid(req)
     assert error.field == "ResourceConfig.KeepAlivePeriodInSeconds"
-    assert "'ResourceConfig.KeepAlivePeriodInSeconds'" in error.message
+    assert "'resourceConfig.keepAlivePeriodInSeconds'" in error.message
 
 
 def test_negative_keep_alive_is_refused() -> None:
@@ -349,6 +399,7 @@ def test_negative_keep_alive_is_refused() -> None:
     assert_names(
         error,
         "ResourceConfig.KeepAlivePeriodInSeconds",
+        "resourceConfig.keepAlivePeriodInSeconds",
         "Member must have value greater than or equal to 0",
     )
 
@@ -364,6 +415,7 @@ def test_keep_alive_maximum_follows_the_limits_preset(limits: Limits, maximum: i
     assert_names(
         error,
         "ResourceConfig.KeepAlivePeriodInSeconds",
+        "resourceConfig.keepAlivePeriodInSeconds",
         f"Member must have value less than or equal to {maximum}",
     )
     assert f"Value '{maximum + 1}'" in error.message
@@ -395,7 +447,12 @@ def test_keep_alive_0_is_accepted() -> None:
 def test_keep_alive_with_managed_spot_training_is_refused() -> None:
     """SPEC §9 / D3: keep-alive > 0 with EnableManagedSpotTraining=True is refused."""
     error = invalid(request("spot", keep_alive=60, EnableManagedSpotTraining=True))
-    assert_names(error, "ResourceConfig.KeepAlivePeriodInSeconds", "EnableManagedSpotTraining")
+    assert_names(
+        error,
+        "ResourceConfig.KeepAlivePeriodInSeconds",
+        "resourceConfig.keepAlivePeriodInSeconds",
+        "EnableManagedSpotTraining",
+    )
     assert "Value '60'" in error.message
 
 
@@ -417,7 +474,12 @@ def test_keep_alive_with_instance_groups_is_refused() -> None:
     """SPEC §9 / D3: keep-alive > 0 with InstanceGroups is refused."""
     group = {"InstanceType": INSTANCE_TYPE, "InstanceCount": 1, "InstanceGroupName": "g1"}
     error = invalid(with_resource("hetero", InstanceGroups=[group], KeepAlivePeriodInSeconds=30))
-    assert_names(error, "ResourceConfig.KeepAlivePeriodInSeconds", "InstanceGroups")
+    assert_names(
+        error,
+        "ResourceConfig.KeepAlivePeriodInSeconds",
+        "resourceConfig.keepAlivePeriodInSeconds",
+        "InstanceGroups",
+    )
 
 
 def test_keep_alive_0_with_instance_groups_is_accepted() -> None:
@@ -439,10 +501,10 @@ def vpc(groups: int = 1, subnets: int = 1) -> dict[str, list[str]]:
 @pytest.mark.parametrize(
     ("groups", "subnets", "field", "rule"),
     [
-        (0, 1, "VpcConfig.SecurityGroupIds", "length greater than or equal to 1"),
-        (6, 1, "VpcConfig.SecurityGroupIds", "length less than or equal to 5"),
-        (1, 0, "VpcConfig.Subnets", "length greater than or equal to 1"),
-        (1, 17, "VpcConfig.Subnets", "length less than or equal to 16"),
+        (0, 1, "SecurityGroupIds", "length greater than or equal to 1"),
+        (6, 1, "SecurityGroupIds", "length less than or equal to 5"),
+        (1, 0, "Subnets", "length greater than or equal to 1"),
+        (1, 17, "Subnets", "length less than or equal to 16"),
     ],
 )
 def test_vpc_config_list_sizes_outside_the_bounds_are_refused(
@@ -450,7 +512,8 @@ def test_vpc_config_list_sizes_outside_the_bounds_are_refused(
 ) -> None:
     """SPEC §9: VpcConfig has 1..5 security groups and 1..16 subnets."""
     error = invalid(request("vpc", VpcConfig=vpc(groups, subnets)))
-    assert_names(error, field, rule)
+    at = "vpcConfig.securityGroupIds" if field == "SecurityGroupIds" else "vpcConfig.subnets"
+    assert_names(error, f"VpcConfig.{field}", at, rule)
 
 
 def test_vpc_config_at_the_list_bounds_is_accepted() -> None:
@@ -459,24 +522,33 @@ def test_vpc_config_at_the_list_bounds_is_accepted() -> None:
     assert body["VpcConfig"] == vpc(5, 16)
 
 
+VPC_ID_RULES = (
+    "Member must satisfy constraint: [Member must have length less than or equal to 32, "
+    "Member must have length greater than or equal to 0, "
+    "Member must satisfy regular expression pattern: [-0-9a-zA-Z]+]"
+)
+
+
 @pytest.mark.parametrize(
-    ("member", "value", "rule"),
+    ("member", "value", "at"),
     [
-        ("SecurityGroupIds", "sg_123", "regular expression pattern: [-0-9a-zA-Z]+"),
-        ("SecurityGroupIds", "sg-1.2", "regular expression pattern: [-0-9a-zA-Z]+"),
-        ("SecurityGroupIds", "s" * 33, "length less than or equal to 32"),
-        ("Subnets", "subnet 1", "regular expression pattern: [-0-9a-zA-Z]+"),
-        ("Subnets", "subnet-" + "0" * 26, "length less than or equal to 32"),
+        ("SecurityGroupIds", "sg_123", "vpcConfig.securityGroupIds"),
+        ("SecurityGroupIds", "sg-1.2", "vpcConfig.securityGroupIds"),
+        ("SecurityGroupIds", "s" * 33, "vpcConfig.securityGroupIds"),
+        ("Subnets", "subnet 1", "vpcConfig.subnets"),
+        ("Subnets", "subnet-" + "0" * 26, "vpcConfig.subnets"),
     ],
 )
 def test_vpc_ids_with_bad_characters_or_over_32_characters_are_refused(
-    member: str, value: str, rule: str
+    member: str, value: str, at: str
 ) -> None:
-    """SPEC §9: VPC ids match [-0-9a-zA-Z]+ and have at most 32 characters."""
+    """SPEC §9 / D16: VPC ids match [-0-9a-zA-Z]+ and have at most 32 characters; AWS reports
+    the items' rules once, at the list, whichever rule the item broke."""
     config = vpc(1, 1)
     config[member] = [config[member][0], value]
     error = invalid(request("vpc", VpcConfig=config))
-    assert_names(error, f"VpcConfig.{member}[1]", rule)
+    assert_names(error, f"VpcConfig.{member}[1]", at, VPC_ID_RULES)
+    assert f"Value '[{config[member][0]}, {value}]'" in error.message
 
 
 def test_vpc_ids_of_32_characters_are_accepted() -> None:
@@ -493,6 +565,7 @@ def test_max_runtime_0_is_refused() -> None:
     assert_names(
         error,
         "StoppingCondition.MaxRuntimeInSeconds",
+        "stoppingCondition.maxRuntimeInSeconds",
         "Member must have value greater than or equal to 1",
     )
 
@@ -647,8 +720,8 @@ def test_several_model_problems_are_reported_in_one_message() -> None:
     error = invalid(req)
     assert error.message.startswith("3 validation errors detected: ")
     assert error.field == "TrainingJobName"
-    assert "'TrainingJobName'" in error.message
-    assert "'ResourceConfig.KeepAlivePeriodInSeconds'" in error.message
+    assert "'trainingJobName'" in error.message
+    assert "'resourceConfig.keepAlivePeriodInSeconds'" in error.message
     assert "less than or equal to 3600" in error.message
     assert "Unknown parameter 'Bogus'" in error.message
 
@@ -660,12 +733,12 @@ def test_problems_in_several_members_are_all_named() -> None:
     error = invalid(req)
     assert error.message.startswith("4 validation errors detected: ")
     for field in (
-        "RoleArn",
-        "VpcConfig.SecurityGroupIds",
-        "VpcConfig.Subnets",
-        "StoppingCondition.MaxRuntimeInSeconds",
+        "roleArn",
+        "vpcConfig.securityGroupIds",
+        "vpcConfig.subnets",
+        "stoppingCondition.maxRuntimeInSeconds",
     ):
-        assert f"'{field}'" in error.message
+        assert f" at '{field}' " in error.message
     assert error.field == "RoleArn"
 
 
@@ -675,7 +748,7 @@ def test_a_model_problem_and_a_resource_config_rule_are_reported_together() -> N
     error = invalid(request("bad_name", instance_count=0))
     assert error.field == "TrainingJobName"
     assert error.message.startswith("2 validation errors detected: ")
-    assert "'ResourceConfig.InstanceCount'" in error.message
+    assert "'resourceConfig.instanceCount'" in error.message
 
 
 def test_two_resource_config_rules_are_reported_together() -> None:
@@ -683,8 +756,8 @@ def test_two_resource_config_rules_are_reported_together() -> None:
     both problems."""
     error = invalid(request("two", instance_count=0, keep_alive=60, EnableManagedSpotTraining=True))
     assert error.message.startswith("2 validation errors detected: ")
-    assert "'ResourceConfig.InstanceCount'" in error.message
-    assert "'ResourceConfig.KeepAlivePeriodInSeconds'" in error.message
+    assert "'resourceConfig.instanceCount'" in error.message
+    assert "'resourceConfig.keepAlivePeriodInSeconds'" in error.message
 
 
 # --- bad input never changes state ---------------------------------------------------------

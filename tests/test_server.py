@@ -288,10 +288,10 @@ def test_request_timestamps_convert_by_shape_not_by_name(server: WarmPoolServer)
     assert iso.status == 200
     # a number where the model wants a string is not a timestamp: the validator refuses it
     wrong = call(server, "ListTrainingJobs", {"NameContains": EPOCH_SECONDS})
-    assert "NameContains" in wrong.assert_error(400, "ValidationException")
+    assert " at 'nameContains' " in wrong.assert_error(400, "ValidationException")
     # out of range: left as it is, for the emulator's validator to judge
     huge = call(server, "ListTrainingJobs", {"CreationTimeAfter": 1e20})
-    assert "CreationTimeAfter" in huge.assert_error(400, "ValidationException")
+    assert " at 'creationTimeAfter' " in huge.assert_error(400, "ValidationException")
     assert call(server, "ListTrainingJobs", {"CreationTimeAfter": True}).status == 400
 
 
@@ -362,7 +362,33 @@ def test_validation_messages_are_the_emulators(client: Any) -> None:
         "Code": "ValidationException",
         "Message": direct.value.message,
     }
-    assert "KeepAlivePeriodInSeconds" in direct.value.message
+    assert " at 'resourceConfig.keepAlivePeriodInSeconds' " in direct.value.message
+
+
+def test_validation_messages_write_member_paths_in_lower_camel_case_over_the_wire(
+    server: WarmPoolServer, client: Any
+) -> None:
+    """D16: ``warmpool serve`` answers with the core's message, member paths written as
+    SageMaker's JSON endpoint writes them, both in the raw JSON body and through boto3."""
+    bad = request("bad", keep_alive=7200)
+    bad["Tags"] = [{"Key": "team", "Value": "ml"}, {"Key": "cost", "Value": "#"}]
+    bad["Environment"] = {"1BAD": "x"}
+    with pytest.raises(ValidationException) as direct:
+        new_emulator().create_training_job(**bad)
+    expected = direct.value.message
+    assert expected.startswith("3 validation errors detected: ")
+    assert " at 'resourceConfig.keepAlivePeriodInSeconds' failed " in expected
+    assert "Value '#' at 'tags.2.member.value' failed to satisfy constraint: " in expected
+    assert (
+        "Value '{1BAD=x}' at 'environment' failed to satisfy constraint: Map keys must satisfy "
+        in expected
+    )
+    raw = call(server, "CreateTrainingJob", bad).assert_error(400, "ValidationException")
+    assert raw == expected
+    with pytest.raises(ClientError) as caught:
+        client.create_training_job(**bad)
+    assert caught.value.response["Error"]["Message"] == expected
+    assert server.emulator.job_names() == []
 
 
 def test_validation_message_in_the_json_body(server: WarmPoolServer) -> None:
@@ -580,7 +606,7 @@ def test_empty_body_counts_as_empty_object(server: WarmPoolServer) -> None:
     assert no_length.status == 200
     assert no_length.json == {"TrainingJobSummaries": []}
     missing = call(server, "DescribeTrainingJob", b"")
-    assert "TrainingJobName" in missing.assert_error(400, "ValidationException")
+    assert "Value null at 'trainingJobName' " in missing.assert_error(400, "ValidationException")
 
 
 def test_chunked_body_is_refused(server: WarmPoolServer) -> None:

@@ -261,7 +261,7 @@ def test_training_job_names_matching_the_model_regex_are_accepted(name: str) -> 
         error = error_of("DescribeTrainingJob", {"TrainingJobName": name})
         shown = name if len(name) <= 100 else name[:97] + "..."
         assert items_of(error) == [
-            f"Value '{shown}' at 'TrainingJobName' failed to satisfy constraint: "
+            f"Value '{shown}' at 'trainingJobName' failed to satisfy constraint: "
             "Member must have length less than or equal to 63"
         ]
 
@@ -275,7 +275,7 @@ def test_training_job_names_outside_the_regex_are_refused_with_the_pattern_messa
     assert error.field == "TrainingJobName"
     assert any(
         item.endswith(
-            "at 'TrainingJobName' failed to satisfy constraint: Member must satisfy regular "
+            "at 'trainingJobName' failed to satisfy constraint: Member must satisfy regular "
             "expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
         )
         for item in items_of(error)
@@ -285,7 +285,7 @@ def test_training_job_names_outside_the_regex_are_refused_with_the_pattern_messa
 def test_bad_training_job_name_message_is_exactly_awss_wording() -> None:
     error = error_of("DescribeTrainingJob", {"TrainingJobName": "bad_name!"})
     assert error.message == (
-        "1 validation error detected: Value 'bad_name!' at 'TrainingJobName' failed to satisfy "
+        "1 validation error detected: Value 'bad_name!' at 'trainingJobName' failed to satisfy "
         "constraint: Member must satisfy regular expression pattern: "
         "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
     )
@@ -303,7 +303,7 @@ def test_name_longer_than_63_is_refused_with_the_length_message() -> None:
     name = "a" + "-" * 62 + "a"  # matches the pattern (hyphen runs are free) but is 64 long
     error = error_of("DescribeTrainingJob", {"TrainingJobName": name})
     assert items_of(error) == [
-        f"Value '{name}' at 'TrainingJobName' failed to satisfy constraint: "
+        f"Value '{name}' at 'trainingJobName' failed to satisfy constraint: "
         "Member must have length less than or equal to 63"
     ]
 
@@ -327,7 +327,7 @@ def test_role_arn_shorter_than_20_is_refused_with_the_min_length_message() -> No
     request = {**typical_create_request(), "RoleArn": "arn:aws:iam::1:role"}
     error = error_of("CreateTrainingJob", request)
     assert (
-        "at 'RoleArn' failed to satisfy constraint: Member must have length greater than or "
+        "at 'roleArn' failed to satisfy constraint: Member must have length greater than or "
         in (error.message)
     )
 
@@ -335,7 +335,7 @@ def test_role_arn_shorter_than_20_is_refused_with_the_min_length_message() -> No
 def test_enum_value_outside_the_set_is_refused_listing_the_set_in_model_order() -> None:
     error = error_of("ListTrainingJobs", {"WarmPoolStatusEquals": "Bogus"})
     assert error.message == (
-        "1 validation error detected: Value 'Bogus' at 'WarmPoolStatusEquals' failed to satisfy "
+        "1 validation error detected: Value 'Bogus' at 'warmPoolStatusEquals' failed to satisfy "
         "constraint: Member must satisfy enum value set: [Available, Terminated, Reused, InUse]"
     )
 
@@ -351,7 +351,7 @@ def test_unknown_instance_type_is_refused_by_the_enum() -> None:
 def test_a_number_for_a_string_member_is_a_type_error() -> None:
     error = error_of("DescribeTrainingJob", {"TrainingJobName": 42})
     assert items_of(error) == [
-        "Value '42' at 'TrainingJobName' failed to satisfy constraint: "
+        "Value '42' at 'trainingJobName' failed to satisfy constraint: "
         "Member must be of type string"
     ]
 
@@ -458,7 +458,7 @@ def _with_keep_alive(value: Any) -> dict[str, Any]:
 def test_keep_alive_above_max_is_refused_naming_the_field() -> None:
     error = error_of("CreateTrainingJob", _with_keep_alive(99999))
     assert error.message == (
-        "1 validation error detected: Value '99999' at 'ResourceConfig.KeepAlivePeriodInSeconds' "
+        "1 validation error detected: Value '99999' at 'resourceConfig.keepAlivePeriodInSeconds' "
         "failed to satisfy constraint: Member must have value less than or equal to 21600"
     )
     assert error.field == "ResourceConfig.KeepAlivePeriodInSeconds"
@@ -478,7 +478,7 @@ def test_keep_alive_bounds_follow_the_model_or_the_override(seconds: int) -> Non
         bound = bound.replace("3600", str(high))
         assert caught.value.message == (
             f"1 validation error detected: Value '{seconds}' at "
-            "'ResourceConfig.KeepAlivePeriodInSeconds' failed to satisfy constraint: "
+            "'resourceConfig.keepAlivePeriodInSeconds' failed to satisfy constraint: "
             f"Member must have value {bound}"
         )
 
@@ -505,7 +505,7 @@ def test_override_can_restore_the_classic_required_members() -> None:
     validator = RequestValidator(overrides={"CreateTrainingJobRequest": {"required": required}})
     request = typical_create_request()
     del request["ResourceConfig"]
-    with pytest.raises(ValidationException, match="Value null at 'ResourceConfig'"):
+    with pytest.raises(ValidationException, match="Value null at 'resourceConfig'"):
         validator.validate("CreateTrainingJob", request)
 
 
@@ -515,7 +515,7 @@ def test_bool_for_an_integer_member_is_a_type_error(flag: bool) -> None:
     request["ResourceConfig"] = {**request["ResourceConfig"], "InstanceCount": flag}
     error = error_of("CreateTrainingJob", request)
     assert items_of(error) == [
-        f"Value '{flag}' at 'ResourceConfig.InstanceCount' failed to satisfy constraint: "
+        f"Value '{flag}' at 'resourceConfig.instanceCount' failed to satisfy constraint: "
         "Member must be of type integer"
     ]
 
@@ -612,8 +612,9 @@ def test_missing_required_member_is_named(member: str) -> None:
     request = typical_create_request()
     del request[member]
     error = error_of("CreateTrainingJob", request)
+    at = member[0].lower() + member[1:]
     assert error.message == (
-        f"1 validation error detected: Value null at '{member}' failed to satisfy constraint: "
+        f"1 validation error detected: Value null at '{at}' failed to satisfy constraint: "
         "Member must not be null"
     )
     assert error.field == member
@@ -622,7 +623,7 @@ def test_missing_required_member_is_named(member: str) -> None:
 def test_required_member_given_as_none_is_refused_as_null() -> None:
     error = error_of("CreateTrainingJob", {**typical_create_request(), "RoleArn": None})
     assert items_of(error) == [
-        "Value null at 'RoleArn' failed to satisfy constraint: Member must not be null"
+        "Value null at 'roleArn' failed to satisfy constraint: Member must not be null"
     ]
 
 
@@ -635,7 +636,7 @@ def test_non_mapping_for_a_structure_is_a_type_error() -> None:
     request = {**typical_create_request(), "StoppingCondition": [86400]}
     error = error_of("CreateTrainingJob", request)
     assert items_of(error) == [
-        "Value '[86400]' at 'StoppingCondition' failed to satisfy constraint: "
+        "Value '[86400]' at 'stoppingCondition' failed to satisfy constraint: "
         "Member must be of type structure"
     ]
 
@@ -649,11 +650,56 @@ def test_unknown_operation_is_refused_with_a_validation_exception() -> None:
     assert "Unknown operation 'CreateTrainingJobs'" in error.message
 
 
-def test_list_item_problems_are_reported_at_the_item_index() -> None:
-    vpc = {"SecurityGroupIds": ["sg-1", "sg_2"], "Subnets": ["subnet-1"]}
+def test_list_item_rules_are_reported_once_at_the_list_with_the_item_as_field() -> None:
+    """D16: as AWS does, the rules of a list's scalar items are reported once, at the list
+    (the whole list is the value); ``field`` is the first offending item."""
+    vpc = {"SecurityGroupIds": ["sg-1", "sg_2", "sg.3"], "Subnets": ["subnet-1"]}
     error = error_of("CreateTrainingJob", {**typical_create_request(), "VpcConfig": vpc})
     assert error.field == "VpcConfig.SecurityGroupIds[1]"
-    assert error.message.endswith("Member must satisfy regular expression pattern: [-0-9a-zA-Z]+")
+    assert items_of(error) == [
+        "Value '[sg-1, sg_2, sg.3]' at 'vpcConfig.securityGroupIds' failed to satisfy "
+        "constraint: Member must satisfy constraint: [Member must have length less than or "
+        "equal to 32, Member must have length greater than or equal to 0, Member must satisfy "
+        "regular expression pattern: [-0-9a-zA-Z]+]"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("item", "rule"),
+    [(None, "Member must not be null"), (7, "Member must be of type string")],
+)
+def test_null_or_wrongly_typed_list_items_are_reported_at_the_list(item: Any, rule: str) -> None:
+    """D16: a null or wrongly typed scalar item breaks its own rule, bracketed the same way."""
+    vpc = {"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1", item]}
+    error = error_of("CreateTrainingJob", {**typical_create_request(), "VpcConfig": vpc})
+    assert error.field == "VpcConfig.Subnets[1]"
+    shown = "null" if item is None else str(item)
+    assert items_of(error) == [
+        f"Value '[subnet-1, {shown}]' at 'vpcConfig.subnets' failed to satisfy constraint: "
+        f"Member must satisfy constraint: [{rule}]"
+    ]
+
+
+def test_validation_messages_write_items_of_lists_of_structures_as_1_based_member_steps() -> None:
+    """D16: an item of a list of structures is written ``list.N.member`` (N from 1)."""
+    tags = [{"Key": "a", "Value": "ok"}, {"Key": "b", "Value": "#"}]
+    error = error_of("CreateTrainingJob", {**typical_create_request(), "Tags": tags})
+    assert error.field == "Tags[1].Value"
+    assert items_of(error) == [
+        "Value '#' at 'tags.2.member.value' failed to satisfy constraint: Member must satisfy "
+        "regular expression pattern: ([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)"
+    ]
+
+
+def test_null_item_of_a_list_of_structures_is_named_by_its_member_step() -> None:
+    """D16: a null structure item is reported at its own ``N.member`` step."""
+    request = {**typical_create_request(), "InputDataConfig": [None]}
+    error = error_of("CreateTrainingJob", request)
+    assert error.field == "InputDataConfig[0]"
+    assert items_of(error) == [
+        "Value null at 'inputDataConfig.1.member' failed to satisfy constraint: "
+        "Member must not be null"
+    ]
 
 
 def test_tuple_is_accepted_as_a_list() -> None:
@@ -674,23 +720,52 @@ def test_security_group_count_must_be_within_1_to_5(count: int, ok: bool) -> Non
     assert error.message.endswith(f"Member must have length {bound}")
 
 
-def test_map_value_problems_are_reported_at_the_quoted_key() -> None:
-    request = {**typical_create_request(), "HyperParameters": {"epochs": "x" * 2501}}
-    error = error_of("CreateTrainingJob", request)
+HYPER_VALUE_RULES = (
+    "Map value must satisfy constraint: [Member must have length less than or equal to 2500, "
+    "Member must have length greater than or equal to 0, "
+    "Member must satisfy regular expression pattern: .*]"
+)
+
+
+def test_map_value_rules_are_reported_once_at_the_map_with_the_entry_as_field() -> None:
+    """D16: as AWS does for HyperParameters, the values' rules are reported once, at the map,
+    the map being the value (printed as Java prints it); ``field`` is the first bad entry."""
+    hyper = {"lr": "0.1", "epochs": "x" * 2501, "depth": "y" * 2501}
+    error = error_of("CreateTrainingJob", {**typical_create_request(), "HyperParameters": hyper})
     assert error.field == 'HyperParameters["epochs"]'
+    shown = f"{{lr=0.1, epochs={'x' * 2501}"[:97] + "..."  # long values are cut at 100
     assert items_of(error) == [
-        f"Value '{'x' * 97}...' at 'HyperParameters[\"epochs\"]' failed to satisfy constraint: "
-        "Member must have length less than or equal to 2500"
+        f"Value '{shown}' at 'hyperParameters' failed to satisfy constraint: {HYPER_VALUE_RULES}"
     ]
 
 
-def test_bad_map_key_is_reported_at_the_map_with_the_key_as_value() -> None:
-    request = {**typical_create_request(), "Environment": {"1BAD": "x"}}
+def test_null_map_value_is_reported_at_the_map() -> None:
+    """D16: a null map value breaks its own rule, bracketed as the values' rules are."""
+    request = {**typical_create_request(), "HyperParameters": {"epochs": None}}
     error = error_of("CreateTrainingJob", request)
-    assert error.field == "Environment"
+    assert error.field == 'HyperParameters["epochs"]'
     assert items_of(error) == [
-        "Value '1BAD' at 'Environment' failed to satisfy constraint: "
-        "Member must satisfy regular expression pattern: [a-zA-Z_][a-zA-Z0-9_]*"
+        "Value '{epochs=null}' at 'hyperParameters' failed to satisfy constraint: "
+        "Map value must satisfy constraint: [Member must not be null]"
+    ]
+
+
+def test_map_key_rules_are_reported_once_at_the_map_before_the_value_rules() -> None:
+    """D16: the keys' rules are reported once, at the map (a key has no path of its own, so
+    ``field`` is the map), then the values' rules."""
+    environment = {"OK": "1", "1BAD": "2", "2BAD": "x" * 513}
+    error = error_of("CreateTrainingJob", {**typical_create_request(), "Environment": environment})
+    assert error.field == "Environment"
+    shown = f"{{OK=1, 1BAD=2, 2BAD={'x' * 513}"[:97] + "..."
+    assert items_of(error) == [
+        f"Value '{shown}' at 'environment' failed to satisfy constraint: Map keys must satisfy "
+        "constraint: [Member must have length less than or equal to 512, Member must have "
+        "length greater than or equal to 0, Member must satisfy regular expression pattern: "
+        "[a-zA-Z_][a-zA-Z0-9_]*]",
+        f"Value '{shown}' at 'environment' failed to satisfy constraint: Map value must satisfy "
+        "constraint: [Member must have length less than or equal to 512, Member must have "
+        "length greater than or equal to 0, Member must satisfy regular expression pattern: "
+        "[\\S\\s]*]",
     ]
 
 
@@ -699,6 +774,161 @@ def test_map_with_too_many_entries_is_refused() -> None:
     error = error_of("CreateTrainingJob", {**typical_create_request(), "HyperParameters": hyper})
     assert error.field == "HyperParameters"
     assert error.message.endswith("Member must have length less than or equal to 100")
+
+
+# ---------------------------------------------------------------------------------------------
+# Member paths in messages, as SageMaker's JSON endpoint writes them (D16)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "field", "at"),
+    [
+        (
+            "DescribeTrainingJob",
+            {"TrainingJobName": "bad_name!"},
+            "TrainingJobName",
+            "trainingJobName",
+        ),
+        ("ListTrainingJobs", {"StatusEquals": "Bogus"}, "StatusEquals", "statusEquals"),
+        ("ListTrainingJobs", {"MaxResults": 0}, "MaxResults", "maxResults"),
+        (
+            "CreateTrainingJob",
+            _with_keep_alive(99999),
+            "ResourceConfig.KeepAlivePeriodInSeconds",
+            "resourceConfig.keepAlivePeriodInSeconds",
+        ),
+        (
+            "CreateTrainingJob",
+            {**typical_create_request(), "StoppingCondition": {"MaxRuntimeInSeconds": 0}},
+            "StoppingCondition.MaxRuntimeInSeconds",
+            "stoppingCondition.maxRuntimeInSeconds",
+        ),
+    ],
+)
+def test_validation_messages_write_member_paths_in_lower_camel_case(
+    operation: str, params: Mapping[str, Any], field: str, at: str
+) -> None:
+    """D16: top-level and nested member names are written with a lower-case first letter
+    (``trainingJobName``, ``resourceConfig.keepAlivePeriodInSeconds``), as SageMaker's JSON
+    endpoint writes them; ``error.field`` keeps the path as the caller wrote it."""
+    error = error_of(operation, params)
+    assert error.field == field
+    assert all(f" at '{at}' failed to satisfy constraint: " in item for item in items_of(error))
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "field", "at"),
+    [
+        (
+            "OutputDataConfig",
+            {"S3OutputPath": "not-s3"},
+            "OutputDataConfig.S3OutputPath",
+            "outputDataConfig.s3OutputPath",
+        ),
+        (
+            "OutputDataConfig",
+            {"S3OutputPath": "s3://bucket/out", "KmsKeyId": "k" * 2049},
+            "OutputDataConfig.KmsKeyId",
+            "outputDataConfig.kmsKeyId",
+        ),
+        (
+            "VpcConfig",
+            {"SecurityGroupIds": [], "Subnets": ["subnet-1"]},
+            "VpcConfig.SecurityGroupIds",
+            "vpcConfig.securityGroupIds",
+        ),
+        (
+            "InputDataConfig",
+            [{"ChannelName": "train", "DataSource": {"S3DataSource": {"S3Uri": "s3://b/k"}}}],
+            "InputDataConfig[0].DataSource.S3DataSource.S3DataType",
+            "inputDataConfig.1.member.dataSource.s3DataSource.s3DataType",
+        ),
+    ],
+)
+def test_validation_messages_lower_only_the_first_letter_of_names_starting_with_an_acronym(
+    member: str, value: Any, field: str, at: str
+) -> None:
+    """D16: only the first letter is lowered (``S3OutputPath`` -> ``s3OutputPath``,
+    ``KmsKeyId`` -> ``kmsKeyId``, ``VpcConfig`` -> ``vpcConfig``), as AWS writes
+    ``kMSKeyArn`` for Lambda's ``KMSKeyArn``."""
+    error = error_of("CreateTrainingJob", {**typical_create_request(), member: value})
+    assert error.field == field
+    assert len(items_of(error)) == 1
+    assert f" at '{at}' failed to satisfy constraint: " in error.message
+
+
+def test_validation_messages_write_an_entry_of_a_map_of_structures_as_its_key_unchanged() -> None:
+    """D16 (our choice, the model has no such map): a problem inside a map value that is a
+    structure is written ``map.key.member``, the key exactly as given; ``field`` quotes the key
+    as a JSON string, so any key can be told apart."""
+    model = copy.deepcopy(MODEL)
+    model["shapes"]["HyperParameters"]["value"]["shape"] = "StoppingCondition"
+    validator = RequestValidator(model)
+    key = 'Odd.Key["x"]'
+    request = {**typical_create_request(), "HyperParameters": {key: {"MaxRuntimeInSeconds": 0}}}
+    with pytest.raises(ValidationException) as caught:
+        validator.validate("CreateTrainingJob", request)
+    assert caught.value.field == 'HyperParameters["Odd.Key[\\"x\\"]"].MaxRuntimeInSeconds'
+    assert caught.value.message == (
+        "1 validation error detected: Value '0' at "
+        "'hyperParameters.Odd.Key[\"x\"].maxRuntimeInSeconds' failed to satisfy constraint: "
+        "Member must have value greater than or equal to 1"
+    )
+
+
+def test_validation_messages_join_several_problems_with_a_semicolon_and_a_space() -> None:
+    """D16: ``N validation errors detected: item; item``, in request order."""
+    params = {"StatusEquals": "Bogus", "SortBy": "Size"}
+    assert error_of("ListTrainingJobs", params).message == (
+        "2 validation errors detected: Value 'Bogus' at 'statusEquals' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [InProgress, Completed, Failed, "
+        "Stopping, Stopped, Deleting]; Value 'Size' at 'sortBy' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [Name, CreationTime, Status]"
+    )
+
+
+def test_unknown_parameter_messages_keep_the_callers_member_names() -> None:
+    """D16: the ``Unknown parameter`` item is botocore's client-side check (AWS never sends it),
+    so it names members, parent included, as the caller writes them."""
+    request = typical_create_request()
+    request["OutputDataConfig"] = {**request["OutputDataConfig"], "Bucket": "b"}
+    error = error_of("CreateTrainingJob", request)
+    assert error.field == "OutputDataConfig.Bucket"
+    assert error.message.startswith(
+        "1 validation error detected: Unknown parameter 'Bucket' at 'OutputDataConfig': "
+        "must be one of: "
+    )
+
+
+@FAST
+@given(data=st.data())
+def test_message_names_any_broken_top_level_member_with_its_first_letter_lowered(
+    data: st.DataObject,
+) -> None:
+    """D16, for every operation and member of the model: the message writes the member with a
+    lower-case first letter and ``field`` names it as written."""
+    operation = data.draw(st.sampled_from(sorted(MODEL["operations"])))
+    request = data.draw(requests_of(operation))
+    assume(request)
+    member = data.draw(st.sampled_from(sorted(request)))
+    error = error_of(operation, {**request, member: object()})
+    assert error.field == member
+    lowered = member[0].lower() + member[1:]
+    assert items_of(error)[0].startswith("Value '<object object at ")
+    assert (
+        f"' at '{lowered}' failed to satisfy constraint: Member must be of type "
+        in (items_of(error)[0])
+    )
+
+
+def test_collections_are_quoted_as_java_prints_them() -> None:
+    """D16: lists print as ``[a, b]`` and maps or structures as ``{k=v}``, null as ``null``."""
+    request = {**typical_create_request(), "StoppingCondition": [{"A": [1, None]}, "b"]}
+    assert items_of(error_of("CreateTrainingJob", request)) == [
+        "Value '[{A=[1, null]}, b]' at 'stoppingCondition' failed to satisfy constraint: "
+        "Member must be of type structure"
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -716,9 +946,9 @@ def test_multiple_errors_are_counted_in_the_message_and_field_is_the_first_path(
     assert len(items_of(error)) == 3
     assert error.field == "TrainingJobName"
     assert items_of(error)[1].startswith(
-        "Value '99999' at 'ResourceConfig.KeepAlivePeriodInSeconds'"
+        "Value '99999' at 'resourceConfig.keepAlivePeriodInSeconds'"
     )
-    assert items_of(error)[2].startswith("Value null at 'RoleArn'")
+    assert items_of(error)[2].startswith("Value null at 'roleArn'")
 
 
 @FAST
@@ -797,7 +1027,7 @@ def test_fast_check_and_detailed_walk_agree_on_arbitrary_values(data: st.DataObj
 def test_long_values_are_truncated_in_messages() -> None:
     error = error_of("ListTrainingJobs", {"NameContains": "n" * 5000})
     assert error.message == (
-        f"1 validation error detected: Value '{'n' * 97}...' at 'NameContains' failed to satisfy "
+        f"1 validation error detected: Value '{'n' * 97}...' at 'nameContains' failed to satisfy "
         "constraint: Member must have length less than or equal to 63"
     )
 
@@ -806,7 +1036,7 @@ def test_exception_renders_like_botocores_client_error() -> None:
     error = error_of("ListTrainingJobs", {"MaxResults": 101})
     assert str(error) == (
         "An error occurred (ValidationException) when calling the ListTrainingJobs operation: "
-        "1 validation error detected: Value '101' at 'MaxResults' failed to satisfy constraint: "
+        "1 validation error detected: Value '101' at 'maxResults' failed to satisfy constraint: "
         "Member must have value less than or equal to 100"
     )
 
@@ -868,7 +1098,7 @@ def test_check_output_catches_a_missing_required_member() -> None:
     response = describe_response()
     del response["SecondaryStatus"]
     assert VALIDATOR.check_output("DescribeTrainingJob", response) == [
-        "Value null at 'SecondaryStatus' failed to satisfy constraint: Member must not be null"
+        "Value null at 'secondaryStatus' failed to satisfy constraint: Member must not be null"
     ]
 
 
@@ -883,7 +1113,7 @@ def test_check_output_catches_a_naive_datetime() -> None:
     response = {**describe_response(), "CreationTime": NOW.replace(tzinfo=None)}
     problems = VALIDATOR.check_output("DescribeTrainingJob", response)
     assert problems == [
-        "Value '2024-05-01T12:00:00' at 'CreationTime' failed to satisfy constraint: "
+        "Value '2024-05-01T12:00:00' at 'creationTime' failed to satisfy constraint: "
         "Member must be of type timestamp (a timezone-aware datetime)"
     ]
 
@@ -902,9 +1132,9 @@ def test_check_output_checks_nested_enums_bounds_and_patterns() -> None:
     }
     problems = VALIDATOR.check_output("DescribeTrainingJob", response)
     assert [p.split(" failed")[0] for p in problems] == [
-        "Value 'Gone' at 'WarmPoolStatus.Status'",
-        "Value '-1' at 'WarmPoolStatus.ResourceRetainedBillableTimeInSeconds'",
-        "Value 'bad_name!' at 'WarmPoolStatus.ReusedByJob'",
+        "Value 'Gone' at 'warmPoolStatus.status'",
+        "Value '-1' at 'warmPoolStatus.resourceRetainedBillableTimeInSeconds'",
+        "Value 'bad_name!' at 'warmPoolStatus.reusedByJob'",
     ]
 
 
@@ -929,5 +1159,5 @@ def test_check_output_of_create_and_list() -> None:
     }
     assert VALIDATOR.check_output("ListTrainingJobs", {"TrainingJobSummaries": [summary]}) == []
     assert VALIDATOR.check_output("ListTrainingJobs", {}) == [
-        "Value null at 'TrainingJobSummaries' failed to satisfy constraint: Member must not be null"
+        "Value null at 'trainingJobSummaries' failed to satisfy constraint: Member must not be null"
     ]

@@ -60,7 +60,14 @@ class WarmPoolError(Exception):
 
 
 class ValidationException(WarmPoolError):
-    """The request broke a rule of the API. ``field`` names the first offending member."""
+    """The request broke a rule of the API. ``field`` names the first offending member.
+
+    ``field`` is the request path as the caller writes it, for example
+    ``ResourceConfig.KeepAlivePeriodInSeconds``, ``VpcConfig.Subnets[1]`` or
+    ``HyperParameters["epochs"]``. The ``message`` writes paths as SageMaker's JSON endpoint
+    does (``resourceConfig.keepAlivePeriodInSeconds``, ``tags.2.member.value``), see
+    decision D16.
+    """
 
     code = "ValidationException"
 

@@ -6,8 +6,23 @@ types and ``min`` bounds; the service also enforces ``max``, ``pattern`` and ``e
 enforces all of them, the way the service does, and reports failures as one
 :class:`~warmpool.errors.ValidationException` in AWS's wording::
 
-    1 validation error detected: Value '99999' at 'ResourceConfig.KeepAlivePeriodInSeconds' failed
+    1 validation error detected: Value '99999' at 'resourceConfig.keepAlivePeriodInSeconds' failed
     to satisfy constraint: Member must have value less than or equal to 21600
+
+Messages write member paths as SageMaker's JSON endpoint does (decision D16): each member name
+with a lower-case first letter (``s3OutputPath``, ``kmsKeyId``), an item of a list of
+structures as a 1-based ``N.member`` step (``tags.2.member.value``). The rules of the items of a
+list of scalars, and of the keys or the values of a map, are reported once, at the collection,
+with the collection (printed as Java prints it) as the value::
+
+    Value '{epochs=x...}' at 'hyperParameters' failed to satisfy constraint: Map value must
+    satisfy constraint: [Member must have length less than or equal to 2500, Member must have
+    length greater than or equal to 0, Member must satisfy regular expression pattern: .*]
+
+``ValidationException.field`` keeps the path as the caller writes it
+(``ResourceConfig.KeepAlivePeriodInSeconds``, ``VpcConfig.Subnets[1]``,
+``HyperParameters["epochs"]``). :func:`_item` is the one place a path is written AWS's way, so
+the problems other modules word with :func:`problem` are written the same way.
 
 Design, for speed (every ``CreateTrainingJob`` is validated):
 
@@ -35,7 +50,10 @@ Patterns are Java regular expressions (the service is Java). They are translated
 Other deliberate choices, beyond the model:
 
 * ``None`` is never a valid value: for any member, list item or map value it is reported as
-  ``Member must not be null`` (boto3 refuses ``None`` client-side too).
+  ``Member must not be null`` (bracketed, for an item of a list of scalars or a map value; boto3
+  refuses ``None`` client-side too).
+* ``Unknown parameter`` items are botocore's client-side check, which AWS never sends: they name
+  members as the caller writes them.
 * ``integer`` values must fit a Java ``int`` (32-bit) and ``long`` values a Java ``long``
   (64-bit); values outside are refused with the matching ``less/greater than or equal to``
   message. ``float`` values must be finite (JSON cannot carry NaN or infinity).
@@ -53,7 +71,7 @@ import reprlib
 import sys
 import unicodedata
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from importlib import resources
 from typing import Any, Final, TypeAlias, TypeGuard
@@ -322,33 +340,118 @@ _SHORT_REPR.maxstring = _MAX_RENDERED
 _SHORT_REPR.maxother = _MAX_RENDERED
 
 
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, (bool, int, float)):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return _SHORT_REPR.repr(value)
+
+
+def _java_text(value: Any, limit: int) -> str:
+    """``value`` printed as the service (Java) prints it: lists as ``[a, b]``, maps and
+    structures as ``{k=v}``, strings bare, ``None`` as ``null``. Stops once past ``limit``
+    characters, so a huge or self-containing value costs little."""
+    parts: list[str] = []
+    size = 0
+
+    def emit(text: str) -> bool:  # True once past the limit: stop walking
+        nonlocal size
+        parts.append(text)
+        size += len(text)
+        return size > limit
+
+    def walk(item: Any) -> bool:
+        if item is None:
+            return emit("null")
+        if isinstance(item, str):
+            return emit(item)
+        if isinstance(item, Mapping):
+            if emit("{"):
+                return True
+            for number, (key, entry) in enumerate(item.items()):
+                if (number and emit(", ")) or walk(key) or emit("=") or walk(entry):
+                    return True
+            return emit("}")
+        if isinstance(item, (list, tuple)):
+            if emit("["):
+                return True
+            for number, entry in enumerate(item):
+                if (number and emit(", ")) or walk(entry):
+                    return True
+            return emit("]")
+        return emit(_scalar_text(item))
+
+    walk(value)
+    return "".join(parts)
+
+
 def _render(value: Any) -> str:
-    """A value as AWS quotes it in a constraint message: ``'text'``, ``'42'`` or ``null``."""
+    """A value as AWS quotes it in a constraint message: ``'text'``, ``'42'``, ``'[a, b]'``,
+    ``'{k=v}'`` or ``null``."""
     if value is None:
         return "null"
     try:
-        if isinstance(value, str):
-            text = value
-        elif isinstance(value, (bool, int, float)):
-            text = str(value)
-        elif isinstance(value, datetime):
-            text = value.isoformat()
-        else:
-            text = _SHORT_REPR.repr(value)
-    except Exception:  # e.g. an int too large to print, or a broken __repr__
+        text = _java_text(value, _MAX_RENDERED)
+    except Exception:  # e.g. an int too large to print, or a broken __repr__ or Mapping
         text = f"<{type(value).__name__}>"
     if len(text) > _MAX_RENDERED:
         text = text[: _MAX_RENDERED - 3] + "..."
     return f"'{text}'"
 
 
+# One step of a request path as warmpool writes it (``error.field``): a member name, a list
+# index ``[0]`` or a map key ``["key"]`` (a JSON string).
+_PATH_STEP: Final = re.compile(r'\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\.?([^.\[]+)')
+
+
+@functools.lru_cache(maxsize=4096)
+def _aws_path(path: str) -> str:
+    """``path`` (a request path as the caller writes it, like ``error.field``) as SageMaker's
+    JSON endpoint writes it in a validation message (D16).
+
+    Member names get a lower-case first letter (``VpcConfig`` -> ``vpcConfig``,
+    ``S3OutputPath`` -> ``s3OutputPath``); list items are 1-based ``N.member`` steps; a map
+    entry is its key. A string that is not such a path is returned unchanged.
+
+    >>> _aws_path("ResourceConfig.InstanceGroups[0].InstanceCount")
+    'resourceConfig.instanceGroups.1.member.instanceCount'
+    """
+    steps: list[str] = []
+    position = 0
+    while position < len(path):
+        found = _PATH_STEP.match(path, position)
+        if found is None:
+            return path
+        index, key, name = found.groups()
+        if index is not None:
+            steps.append(f"{int(index) + 1}.member")
+        elif key is not None:
+            steps.append(json.loads(key))
+        else:
+            steps.append(name[:1].lower() + name[1:])
+        position = found.end()
+    return ".".join(steps)
+
+
+def _entry_path(path: str, key: Any) -> str:
+    """The path of a map entry, as ``error.field`` shows it: ``HyperParameters["epochs"]``."""
+    return f"{path}[{json.dumps(str(key), ensure_ascii=False)}]"
+
+
 def problem(path: str, value: Any, constraint: str) -> tuple[str, str]:
-    """A ``(path, item)`` pair worded as AWS words a constraint failure."""
+    """A ``(path, item)`` pair worded as AWS words a constraint failure.
+
+    ``path`` is the request path as the caller writes it (``ResourceConfig.InstanceCount``):
+    it is the pair's first element (what ``error.field`` shows) and appears in the item as
+    SageMaker's JSON endpoint writes it (``resourceConfig.instanceCount``, D16).
+    """
     return (path, _item(path, value, constraint))
 
 
 def _item(path: str, value: Any, constraint: str) -> str:
-    where = f" at '{path}'" if path else ""
+    """The one place a constraint failure is worded; ``path`` is written as AWS writes it."""
+    where = f" at '{_aws_path(path)}'" if path else ""
     return f"Value {_render(value)}{where} failed to satisfy constraint: {constraint}"
 
 
@@ -367,6 +470,8 @@ _Problem: TypeAlias = "tuple[str, str]"  # (path, message item)
 _Fast: TypeAlias = "Callable[[Any], bool]"
 _Slow: TypeAlias = "Callable[[Any, str, list[tuple[str, str]]], None]"
 _Node: TypeAlias = "tuple[_Fast, _Slow]"
+# An item shape of a collection: (fast check, right type?, type rule, its rules joined by ", ")
+_Scalar: TypeAlias = "tuple[_Fast, _Fast, str, str]"
 
 _INT_RANGES: Final[Mapping[str, tuple[int, int]]] = {
     "integer": (-(2**31), 2**31 - 1),
@@ -375,6 +480,7 @@ _INT_RANGES: Final[Mapping[str, tuple[int, int]]] = {
 _SHAPE_TYPES: Final = frozenset(
     {"structure", "string", "list", "map", "integer", "long", "float", "boolean", "timestamp"}
 )
+_SCALAR_TYPES: Final = frozenset({"string", "integer", "long", "float", "boolean", "timestamp"})
 
 
 def _merge_overrides(
@@ -574,12 +680,7 @@ class _Compiler:
         low: float = shape.get("min", -math.inf)
         high: float = shape.get("max", math.inf)
 
-        def is_number(value: Any) -> bool:
-            return (
-                isinstance(value, (int, float))
-                and not isinstance(value, bool)
-                and (isinstance(value, int) or math.isfinite(value))
-            )
+        is_number = _is_finite_number
 
         def fast(value: Any) -> bool:
             return is_number(value) and low <= value <= high
@@ -624,6 +725,7 @@ class _Compiler:
         low = 0 if min_len is None else min_len
         high = 2**63 if max_len is None else max_len
         item_fast, item_slow = self.node(shape["member"]["shape"])
+        scalar = self._scalar(shape["member"]["shape"])
 
         def fast(value: Any) -> bool:
             if type(value) is not list and not isinstance(value, (list, tuple)):
@@ -640,6 +742,11 @@ class _Compiler:
                 problems.append((path, _item(path, value, "Member must be of type list")))
                 return
             problems.extend(_length_problems(path, value, len(value), min_len, max_len))
+            if scalar is not None:  # AWS reports the items' rules once, at the list (D16)
+                items = ((f"{path}[{index}]", item) for index, item in enumerate(value))
+                label = "Member must satisfy constraint"
+                problems.extend(_collective_problems(value, path, label, items, scalar))
+                return
             for index, item in enumerate(value):
                 here = f"{path}[{index}]"
                 if item is None:
@@ -648,6 +755,54 @@ class _Compiler:
                     item_slow(item, here, problems)
 
         return fast, slow
+
+    def _scalar(self, name: str) -> _Scalar | None:
+        """What a collection needs to report problems of its items of shape ``name`` the way
+        AWS does, or ``None`` if that shape is a structure, list or map."""
+        shape = self._shapes[name]
+        kind = shape.get("type")
+        if kind not in _SCALAR_TYPES:
+            return None
+        fast = self.node(name)[0]
+        rules: list[str] = []
+        type_ok: _Fast
+        if kind == "string":
+            type_ok, type_text = _is_string, "Member must be of type string"
+            if "max" in shape:
+                rules.append(f"Member must have length less than or equal to {shape['max']}")
+            if "min" in shape:
+                rules.append(f"Member must have length greater than or equal to {shape['min']}")
+            if "pattern" in shape:
+                rules.append(f"Member must satisfy regular expression pattern: {shape['pattern']}")
+            if "enum" in shape:
+                rules.append(f"Member must satisfy enum value set: [{', '.join(shape['enum'])}]")
+        elif kind in _INT_RANGES:
+            type_ok, type_text = _is_whole_number, f"Member must be of type {kind}"
+            type_low, type_high = _INT_RANGES[kind]
+            rules.append(
+                "Member must have value less than or equal to "
+                f"{min(type_high, shape.get('max', type_high))}"
+            )
+            rules.append(
+                "Member must have value greater than or equal to "
+                f"{max(type_low, shape.get('min', type_low))}"
+            )
+        elif kind == "float":
+            type_ok, type_text = _is_finite_number, "Member must be of type float"
+            if "max" in shape:
+                rules.append(f"Member must have value less than or equal to {shape['max']}")
+            if "min" in shape:
+                rules.append(f"Member must have value greater than or equal to {shape['min']}")
+        elif kind == "boolean":
+            type_ok, type_text = fast, "Member must be of type boolean"
+        else:  # timestamp: any failure is one of type
+            type_ok = fast
+            type_text = (
+                "Member must be of type timestamp (a timezone-aware datetime)"
+                if self._output
+                else "Member must be of type timestamp"
+            )
+        return fast, type_ok, type_text, ", ".join(rules)
 
     def _plain_string(self, name: str) -> tuple[int, int, bool] | None:
         """``(min, max, java_dot_star)`` for a string shape constrained only by its length and
@@ -717,18 +872,33 @@ class _Compiler:
                         return False
                 return True
 
+        key_scalar = self._scalar(shape["key"]["shape"])
+        value_scalar = self._scalar(shape["value"]["shape"])
+
         def slow(value: Any, path: str, problems: list[_Problem]) -> None:
             if not isinstance(value, Mapping):
                 problems.append((path, _item(path, value, "Member must be of type map")))
                 return
             problems.extend(_length_problems(path, value, len(value), min_len, max_len))
+            # AWS reports the keys' rules once and the values' rules once, at the map (D16).
+            # A key has no path of its own: its problems name the map, field included.
+            if key_scalar is not None:
+                keys = ((path, key) for key in value)
+                label = "Map keys must satisfy constraint"
+                problems.extend(_collective_problems(value, path, label, keys, key_scalar))
+            else:  # botocore's map keys are strings: kept for models that are not
+                for key in value:
+                    if key is None:
+                        problems.append((path, _item(path, None, _NOT_NULL)))
+                    else:
+                        key_slow(key, path, problems)
+            if value_scalar is not None:
+                entries = ((_entry_path(path, key), item) for key, item in value.items())
+                label = "Map value must satisfy constraint"
+                problems.extend(_collective_problems(value, path, label, entries, value_scalar))
+                return
             for key, item in value.items():
-                # A bad key is reported at the map's own path, with the key as the value.
-                if key is None:
-                    problems.append((path, _item(path, None, _NOT_NULL)))
-                else:
-                    key_slow(key, path, problems)
-                here = f'{path}["{key}"]'
+                here = _entry_path(path, key)
                 if item is None:
                     problems.append((here, _item(here, None, _NOT_NULL)))
                 else:
@@ -758,6 +928,55 @@ def _value_problems(path: str, value: float, low: float, high: float) -> list[_P
     if value > high:
         return [(path, _item(path, value, f"Member must have value less than or equal to {high}"))]
     return []
+
+
+def _collective_problems(
+    value: Any,
+    path: str,
+    label: str,
+    entries: Iterable[tuple[str, Any]],
+    scalar: _Scalar,
+) -> list[_Problem]:
+    """Problems of the items of a list, or the keys or values of a map, of scalars, as AWS
+    reports them: once per broken rule, at the collection's ``path`` with the whole collection
+    as the value, the rule being ``label`` with the item shape's constraints in brackets::
+
+        Value '[sg-1, sg_2]' at 'vpcConfig.securityGroupIds' failed to satisfy constraint:
+        Member must satisfy constraint: [Member must have length less than or equal to 32, ...]
+
+    A null or wrongly typed item gets ``[Member must not be null]`` or ``[Member must be of
+    type string]`` instead. ``entries`` are ``(field, item)`` pairs; each problem's field is
+    that of the first item breaking its rule.
+    """
+    fast, type_ok, type_text, rules = scalar
+    first: dict[str, str] = {}  # the bracketed rule -> the field of its first offender
+    for field, item in entries:
+        if fast(item):
+            continue
+        if item is None:
+            broken = _NOT_NULL
+        elif not type_ok(item):
+            broken = type_text
+        else:
+            broken = rules
+        first.setdefault(broken, field)
+    return [(field, _item(path, value, f"{label}: [{broken}]")) for broken, field in first.items()]
+
+
+def _is_string(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_whole_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_finite_number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and (isinstance(value, int) or math.isfinite(value))
+    )
 
 
 # --------------------------------------------------------------------------------------------
