@@ -118,16 +118,15 @@ def _check_guarantees(emu: WarmPoolEmulator) -> None:
     pools: dict[str, str] = {}
     for event in emu.events:
         if isinstance(event, PoolKept):
-            moves = [(pools.get(event.job, "InUse"), "Available")]
+            move = (pools.get(event.job, "InUse"), "Available")
         elif isinstance(event, PoolReused):
-            moves = [(pools.get(event.job), "Reused")]
+            move = (pools.get(event.job, "?"), "Reused")
         elif isinstance(event, PoolTerminated):
-            moves = [(pools.get(event.job, "InUse"), "Terminated")]
+            move = (pools.get(event.job, "InUse"), "Terminated")
         else:
             continue
-        for move in moves:
-            assert move in LEGAL_MOVES, (event, move)
-            pools[event.job] = move[1]
+        assert move in LEGAL_MOVES, (event, move)
+        pools[event.job] = move[1]
 
     # A cluster serves one job at a time: the reuse chain of a cluster never branches.
     reused_by = Counter(
