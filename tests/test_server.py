@@ -587,7 +587,7 @@ def test_not_emulated_message_names_the_operation(server: WarmPoolServer) -> Non
     assert message == (
         "warmpool does not emulate the SageMaker operation CreateEndpoint; it serves "
         "CreateTrainingJob, DescribeTrainingJob, UpdateTrainingJob, StopTrainingJob, "
-        "DeleteTrainingJob, ListTrainingJobs"
+        "DeleteTrainingJob, ListTrainingJobs, AddTags, ListTags, DeleteTags"
     )
     unknown = call(server, "Frobnicate", {})
     assert "Frobnicate" in unknown.assert_error(400, "UnknownOperationException")

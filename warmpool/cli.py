@@ -310,7 +310,8 @@ def serve(args: argparse.Namespace) -> int:
 _SERVE_DESCRIPTION = """\
 Serve the emulator over SageMaker's JSON 1.1 wire protocol, for boto3, the AWS CLI, the SDKs
 and Terraform (point their SageMaker endpoint URL at the printed URL). The six training-job
-operations are emulated; any other SageMaker operation is answered 501 NotImplemented.
+operations and AddTags, ListTags and DeleteTags on training jobs are emulated; any other
+SageMaker operation is answered 501 NotImplemented.
 Virtual time only moves through the control API: POST /_warmpool/advance {"seconds": N},
 /_warmpool/run-until, /_warmpool/complete, /_warmpool/fail, /_warmpool/patch-update and
 GET /_warmpool/state. No authentication, no TLS: keep it on loopback. See docs/server.md."""

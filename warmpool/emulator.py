@@ -15,6 +15,9 @@ steps, and each step's machinery lives in a module named for what it holds:
 * **answer**: botocore-shaped responses (:mod:`warmpool.responses`, and
   :mod:`warmpool.listing` for ``ListTrainingJobs``).
 
+The tags of training jobs (``CreateTrainingJob``'s ``Tags``, ``AddTags``, ``ListTags`` and
+``DeleteTags``) are :mod:`warmpool.tags`'.
+
 The rules are those of the behaviour contract; where AWS is silent, ``docs/decisions.md`` says
 what happens and why.
 
@@ -56,6 +59,7 @@ from .listing import Listing
 from .pools import WarmPools
 from .quota import Quota, QuotaLedger, training_limit_message
 from .responses import Responder
+from .tags import TagStore
 from .training import Training, is_live
 
 __all__ = ["OPERATIONS", "WarmPoolEmulator", "WarmPoolView", "Workload", "not_emulated_message"]
@@ -71,6 +75,9 @@ OPERATIONS: Final[Mapping[str, str]] = MappingProxyType(
         "StopTrainingJob": "stop_training_job",
         "DeleteTrainingJob": "delete_training_job",
         "ListTrainingJobs": "list_training_jobs",
+        "AddTags": "add_tags",
+        "ListTags": "list_tags",
+        "DeleteTags": "delete_tags",
     }
 )
 
@@ -202,6 +209,7 @@ class WarmPoolEmulator:
         self._events = EventLog(event_log_maxlen)
         self._intake = Intake(validator_for(limits.max_keep_alive_seconds))
         self._jobs: dict[str, Job] = {}  # by name, in creation order
+        self._tags = TagStore(region, account)  # tags by job name; nothing for untagged jobs
         self._seq = 0  # jobs created so far
         self._pools = WarmPools(
             clock, self._quotas, self._billing, self._events, limits.max_pool_lifetime_seconds
@@ -343,7 +351,8 @@ class WarmPoolEmulator:
         """``CreateTrainingJob``: start a job, on a matching ``Available`` warm pool if any."""
         with self._lock:
             # validate (D15: the request, the IAM policy, the name)
-            spec, name, hyperparameters, _tags = self._intake.create(request)
+            spec, name, hyperparameters, tags = self._intake.create(request)
+            frozen_tags = self._tags.checked("CreateTrainingJob", tags)
             arn = self._responder.arn(name)
             if self._policy is not None:
                 self._authorize(arn, spec.keep_alive)
@@ -362,6 +371,7 @@ class WarmPoolEmulator:
             self._seq += 1
             job = Job(name, self._seq, spec, hyperparameters, plan, self._clock.now)
             self._jobs[name] = job
+            self._tags.record(name, frozen_tags)
             self._listing.added(job)
             self._training.launch(job, donor)
             self._settle()
@@ -506,6 +516,7 @@ class WarmPoolEmulator:
                     operation=op,
                 )
             del self._jobs[name]
+            self._tags.forget(name)
             self._listing.removed(job)
             self._events._record(JobDeleted, self._clock.now, name)
             self._settle()
@@ -526,6 +537,33 @@ class WarmPoolEmulator:
             body: dict[str, Any] = {"TrainingJobSummaries": [summary(job) for job in page]}
             if token is not None:
                 body["NextToken"] = token
+            self._settle()
+            return self._responder.answer(body)
+
+    # -- AddTags / ListTags / DeleteTags (the rules are in warmpool.tags) -----------------------
+
+    def add_tags(self, /, **request: Any) -> dict[str, Any]:
+        """``AddTags`` on a training job's ARN: add tags, overwriting those with the same key
+        (at most 50 per job); answers with every tag of the job."""
+        with self._lock:
+            request = self._intake.check("AddTags", request)
+            body = self._tags.add_tags(request, self._jobs.__contains__)
+            self._settle()
+            return self._responder.answer(body)
+
+    def list_tags(self, /, **request: Any) -> dict[str, Any]:
+        """``ListTags`` on a training job's ARN: its tags, in the order they were added."""
+        with self._lock:
+            request = self._intake.check("ListTags", request)
+            body = self._tags.list_tags(request, self._jobs.__contains__)
+            self._settle()
+            return self._responder.answer(body)
+
+    def delete_tags(self, /, **request: Any) -> dict[str, Any]:
+        """``DeleteTags`` on a training job's ARN: remove the given keys (absent ones too)."""
+        with self._lock:
+            request = self._intake.check("DeleteTags", request)
+            body = self._tags.delete_tags(request, self._jobs.__contains__)
             self._settle()
             return self._responder.answer(body)
 

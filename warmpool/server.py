@@ -2,8 +2,9 @@
 
 The server lets any SageMaker client (boto3, the AWS CLI, the AWS SDKs, Terraform) talk to a
 :class:`~warmpool.emulator.WarmPoolEmulator` by pointing its endpoint URL at it. It speaks the
-subset of SageMaker's JSON 1.1 protocol that the six training-job operations use, plus a small
-control API under ``/_warmpool/`` that moves the virtual clock. See ``docs/server.md``.
+subset of SageMaker's JSON 1.1 protocol that the emulated operations (:data:`OPERATIONS`: the
+six training-job operations and the three tag operations) use, plus a small control API under
+``/_warmpool/`` that moves the virtual clock. See ``docs/server.md``.
 
 >>> from warmpool import WarmPoolEmulator
 >>> with make_server(WarmPoolEmulator()).start() as server:
@@ -153,6 +154,16 @@ def _epoch_to_datetime(value: Any) -> Any:
     if not (_EARLIEST_EPOCH <= value <= _LATEST_EPOCH):  # also False for NaN
         return value
     return _UNIX_EPOCH + timedelta(seconds=value)
+
+
+def input_shape(operation: str) -> str:
+    """The name of an operation's input shape in botocore's model (not always
+    ``{operation}Request``).
+
+    >>> input_shape("CreateTrainingJob"), input_shape("AddTags")
+    ('CreateTrainingJobRequest', 'AddTagsInput')
+    """
+    return str(load_model()["operations"][operation]["input"]["shape"])
 
 
 def decode_request(value: Any, shape_name: str) -> Any:
@@ -736,7 +747,7 @@ class _Handler(BaseHTTPRequestHandler):
                 f"Content-Type must be {_AWS_CONTENT_TYPE}, not {content_type or 'missing'}",
             )
         request = _parse_json_object(body, "SerializationException")
-        request = decode_request(request, f"{operation}Request")
+        request = decode_request(request, input_shape(operation))
         payload, request_id = self.server.call(operation, request)
         return 200, payload, request_id
 

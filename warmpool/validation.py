@@ -1,6 +1,7 @@
-"""Model-driven validation of SageMaker training-job API requests.
+"""Model-driven validation of SageMaker training-job and tag API requests.
 
-The rules come from botocore's SageMaker service model (the training-job subset shipped in
+The rules come from botocore's SageMaker service model (the six training-job operations and the
+three tag operations, with every shape they reach, shipped in
 ``warmpool/data/sagemaker-training-model.json``). botocore's client only checks required members,
 types and ``min`` bounds; the service also enforces ``max``, ``pattern`` and ``enum``. This module
 enforces all of them, the way the service does, and reports failures as one
@@ -94,7 +95,8 @@ __all__ = [
 
 @functools.lru_cache(maxsize=1)
 def load_model() -> dict[str, Any]:
-    """Return the bundled botocore model of the training-job operations (read once, cached).
+    """Return the bundled botocore model of the training-job and tag operations (read once,
+    cached).
 
     The same dict is returned on every call: treat it as read-only.
     """
@@ -993,7 +995,8 @@ def _no_output(value: Any, path: str, problems: list[_Problem]) -> None:
 
 
 class RequestValidator:
-    """Validates training-job API requests against the botocore model, as the service does.
+    """Validates training-job and tag API requests against the botocore model, as the service
+    does.
 
     Everything is compiled in the constructor; :meth:`validate` then costs a few microseconds.
 
