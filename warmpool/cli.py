@@ -477,7 +477,10 @@ def _silence_stdout() -> None:
 
 def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(
-        prog="warmpool", description="Emulate Amazon SageMaker Managed Warm Pools."
+        prog="warmpool",
+        description="Emulate Amazon SageMaker Managed Warm Pools.",
+        epilog="Exit status: 0 done; 1 warmpool serve cannot listen; 2 bad arguments; 141 "
+        "standard output closed early (warmpool demo | head -3), without a traceback.",
     )
     parser.add_argument("--version", action="version", version=f"warmpool {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)

@@ -27,12 +27,26 @@ Wire rules (every one of them is implemented in this module, in :class:`_Handler
   ``UnknownOperationException`` (400) for a missing or unknown target,
   ``SerializationException`` (400) for a body that is not a JSON object or a wrong content
   type, ``RequestEntityTooLarge`` (413) for a body over the limit (it is never read).
+* HTTP-level errors take the same JSON form, always after an ``HTTP/1.1`` status line, and
+  close the connection: ``BadRequest`` (400) for a request line that is not
+  ``METHOD PATH HTTP/1.x`` (HTTP/0.9 included), ``RequestURITooLong`` (414) for one over
+  64 KiB, ``RequestTimeout`` (408) for a request that has not arrived whole within
+  ``request_timeout``, ``ServiceUnavailable`` (503) for a connection over ``max_connections``
+  while every open one is busy.
 * Every response carries ``x-amzn-RequestId``: the emulator's ``RequestId`` for a success,
   otherwise one from the server's own counter (``ffffffff-ffff-ffff-...``).
 
-Concurrency: :class:`WarmPoolServer` is a :class:`~http.server.ThreadingHTTPServer` (one daemon
-thread per connection) and every emulator call, including the encoding of its response, runs
-under one lock: the emulator is not thread-safe.
+Connections: :class:`WarmPoolServer` is a :class:`~http.server.ThreadingHTTPServer` (one daemon
+thread per connection, keep-alive). At most ``max_connections`` are open: a new one over the
+limit closes the connection idle the longest, or, if all are busy for a second, gets 503. A
+connection waits at most ``idle_timeout`` for its next request; a request must arrive within
+``request_timeout`` of its first byte. A client that drops its connection costs at most one
+log line, never a traceback.
+
+Concurrency: every emulator call (with the encoding of its response), control call and state
+read runs under the server's ``lock`` and the emulator's own ``lock``; :meth:`WarmPoolServer.reset`
+swaps the emulator under the server's lock, so a request sees the old emulator or the new one,
+whole.
 """
 
 from __future__ import annotations
