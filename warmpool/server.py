@@ -44,9 +44,9 @@ connection waits at most ``idle_timeout`` for its next request; a request must a
 log line, never a traceback.
 
 Concurrency: every emulator call (with the encoding of its response), control call and state
-read runs under the server's ``lock`` and the emulator's own ``lock``; :meth:`WarmPoolServer.reset`
-swaps the emulator under the server's lock, so a request sees the old emulator or the new one,
-whole.
+read runs under the server's ``lock`` and the emulator's own ``lock``;
+:meth:`WarmPoolServer.reset` swaps the emulator under the server's lock, so a request sees the
+old emulator or the new one, whole.
 """
 
 from __future__ import annotations
@@ -302,7 +302,7 @@ def _check_seconds(name: str, value: Any) -> float:
 
 class _Connection(io.RawIOBase):
     """One client connection: its socket, read under two time limits, and its entry in the
-    server's table of open connections (every field is guarded by ``server.slots``).
+    server's table of open connections (every field is guarded by ``server._slots``).
 
     Between requests a connection is *idle* (``deadline`` is ``None``): a read waits at most
     ``idle_timeout`` for the next request's first byte. That byte makes it *busy*: from then on
@@ -323,7 +323,7 @@ class _Connection(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        with self.server.slots:
+        with self.server._slots:
             deadline = self.deadline
         if deadline is None:
             timeout = self.server.idle_timeout
@@ -333,7 +333,7 @@ class _Connection(io.RawIOBase):
                 raise TimeoutError("the request's time is up")
         self.sock.settimeout(timeout)
         count = self.sock.recv_into(buffer)
-        if count and deadline is None and not self.server.begin_request(self):
+        if count and deadline is None and not self.server._begin_request(self):
             return 0  # closed to make room as these bytes arrived: the connection is over
         return count
 
@@ -390,7 +390,7 @@ class WarmPoolServer(ThreadingHTTPServer):
         #: The server's lock: every emulator call, control call and :meth:`reset` holds it.
         self.lock = threading.RLock()
         #: Guards the table of open connections (and their idle/busy state).
-        self.slots = threading.Condition(threading.Lock())
+        self._slots = threading.Condition(threading.Lock())
         self._connections: dict[socket.socket, _Connection] = {}
         self._closing = False
         self._ids = 0
@@ -441,7 +441,7 @@ class WarmPoolServer(ThreadingHTTPServer):
     @property
     def connection_count(self) -> int:
         """How many client connections are open now (at most ``max_connections``)."""
-        with self.slots:
+        with self._slots:
             return len(self._connections)
 
     def next_request_id(self) -> str:
@@ -452,7 +452,7 @@ class WarmPoolServer(ThreadingHTTPServer):
         return f"ffffffff-ffff-ffff-{digits[:4]}-{digits[4:]}"
 
     @contextlib.contextmanager
-    def using_emulator(self) -> Iterator[WarmPoolEmulator]:
+    def _using_emulator(self) -> Iterator[WarmPoolEmulator]:
         """The current emulator, with ``server.lock`` and the emulator's own ``lock`` held
         (the latter for clients attached to it with :mod:`warmpool.aws`)."""
         with self.lock:
@@ -465,7 +465,7 @@ class WarmPoolServer(ThreadingHTTPServer):
 
         Raises what the emulator raises (:class:`~warmpool.errors.WarmPoolError` for AWS errors).
         """
-        with self.using_emulator() as emulator:
+        with self._using_emulator() as emulator:
             method: Callable[..., dict[str, Any]] = getattr(emulator, OPERATIONS[operation])
             response = method(**request)
             body = encode_response(response)
@@ -506,16 +506,16 @@ class WarmPoolServer(ThreadingHTTPServer):
         finally:
             self._forget(request)
 
-    def connection(self, sock: socket.socket) -> _Connection:
+    def _connection_for(self, sock: socket.socket) -> _Connection:
         """The table entry of an admitted connection (a new, untracked one if it is gone)."""
-        with self.slots:
+        with self._slots:
             found = self._connections.get(sock)
         return _Connection(sock, self) if found is None else found
 
-    def begin_request(self, connection: _Connection) -> bool:
+    def _begin_request(self, connection: _Connection) -> bool:
         """Mark ``connection`` busy (its request's clock starts now); ``False`` if the server
         closed it meanwhile."""
-        with self.slots:
+        with self._slots:
             if connection.evicted:
                 return False
             if connection.deadline is None:
@@ -523,27 +523,27 @@ class WarmPoolServer(ThreadingHTTPServer):
                 connection.requests += 1
             return True
 
-    def end_request(self, connection: _Connection) -> None:
+    def _end_request(self, connection: _Connection) -> None:
         """Mark ``connection`` idle: it waits for its next request."""
-        with self.slots:
+        with self._slots:
             connection.deadline = None
             connection.idle_since = time.monotonic()
-            self.slots.notify_all()
+            self._slots.notify_all()
 
-    def is_busy(self, connection: _Connection) -> bool:
-        with self.slots:
+    def _is_busy(self, connection: _Connection) -> bool:
+        with self._slots:
             return connection.deadline is not None
 
-    def extend(self, connection: _Connection, seconds: float) -> None:
+    def _extend(self, connection: _Connection, seconds: float) -> None:
         """Give ``connection``'s reads ``seconds`` more, from now."""
-        with self.slots:
+        with self._slots:
             connection.deadline = time.monotonic() + seconds
 
     def _admit(self, connection: _Connection) -> bool:
         waited_until = time.monotonic() + _SLOT_WAIT_SECONDS
         evicted: list[str] = []
         try:
-            with self.slots:
+            with self._slots:
                 while not self._closing and len(self._connections) >= self.max_connections:
                     idle = [
                         c
@@ -556,7 +556,7 @@ class WarmPoolServer(ThreadingHTTPServer):
                     remaining = waited_until - time.monotonic()
                     if remaining <= 0:
                         return False
-                    self.slots.wait(remaining)
+                    self._slots.wait(remaining)
                 if self._closing:
                     return False
                 self._connections[connection.sock] = connection
@@ -569,7 +569,7 @@ class WarmPoolServer(ThreadingHTTPServer):
                 )
 
     def _evict(self, connection: _Connection) -> str:
-        """Close an idle connection (``self.slots`` held): its thread sees the end of its
+        """Close an idle connection (``self._slots`` held): its thread sees the end of its
         stream and ends. Returns the client's address."""
         address = _address(connection.sock)
         connection.evicted = True
@@ -579,9 +579,9 @@ class WarmPoolServer(ThreadingHTTPServer):
         return address
 
     def _forget(self, sock: socket.socket) -> None:
-        with self.slots:
+        with self._slots:
             self._connections.pop(sock, None)
-            self.slots.notify_all()
+            self._slots.notify_all()
 
     def _refuse(self, sock: socket.socket, client_address: Any) -> None:
         """Answer a connection over the limit with 503 and no more (from the accepting
@@ -669,14 +669,14 @@ class WarmPoolServer(ThreadingHTTPServer):
             self._thread.join()
             self._thread = None
         until = time.monotonic() + _CLOSE_WAIT_SECONDS
-        with self.slots:
+        with self._slots:
             self._closing = True
             for connection in self._connections.values():
                 connection.evicted = True
                 with contextlib.suppress(OSError):
                     connection.sock.shutdown(socket.SHUT_RDWR)
             while self._connections and (remaining := until - time.monotonic()) > 0:
-                self.slots.wait(remaining)
+                self._slots.wait(remaining)
         self.server_close()
 
     def __enter__(self) -> WarmPoolServer:
@@ -894,7 +894,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection = self.request
         # headers and body are two writes: don't wait for an ACK in between
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
-        self._conn = self.server.connection(self.request)
+        self._conn = self.server._connection_for(self.request)
         self._reader = io.BufferedReader(self._conn)
         self.rfile = self._reader
         self.wfile = _SocketWriter(self.connection)
@@ -911,13 +911,13 @@ class _Handler(BaseHTTPRequestHandler):
         with at most one log line.
         """
         connection = self._conn
-        self.server.end_request(connection)
+        self.server._end_request(connection)
         self.close_connection = True
         self.requestline = self.command = ""
         self.request_version = self.default_request_version
         self._drain = self._answered = False
         try:
-            if not self._reader.peek(1) or not self.server.begin_request(connection):
+            if not self._reader.peek(1) or not self.server._begin_request(connection):
                 return  # the client closed the connection, or the server closed it
             if self._reader.peek(1)[:1] == b"\x16":  # a TLS ClientHello
                 self.send_error(
@@ -943,11 +943,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except TimeoutError:
             self.close_connection = True
-            if self.server.is_busy(connection) and not self._answered:
+            if self.server._is_busy(connection) and not self._answered:
                 self._answer_timeout()
         except (OSError, _ClientGone) as error:
             self.close_connection = True
-            if self.server.is_busy(connection) and not connection.evicted:
+            if self.server._is_busy(connection) and not connection.evicted:
                 cause = error.__cause__ if isinstance(error, _ClientGone) else error
                 self._log(
                     f"{self.address_string()} - the client dropped the connection during a "
@@ -1033,7 +1033,7 @@ class _Handler(BaseHTTPRequestHandler):
         """After an error that closes the connection: stop sending, then drop what the client
         still sends (at most 16 MiB, for at most 2 seconds, never kept), so that it reads the
         error instead of a connection reset."""
-        self.server.extend(self._conn, _DISCARD_SECONDS)
+        self.server._extend(self._conn, _DISCARD_SECONDS)
         try:
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_WR)
@@ -1153,7 +1153,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _get(self) -> tuple[int, bytes, str]:
         if self.path.split("?", 1)[0] == CONTROL_PREFIX + "state":
-            with self.server.using_emulator() as emu:
+            with self.server._using_emulator() as emu:
                 state = _state(emu)
             return 200, _json(state), self.server.next_request_id()
         return self._not_allowed()
@@ -1249,9 +1249,9 @@ class _Handler(BaseHTTPRequestHandler):
             raise _control_error(f"Unknown member {unknown[0]!r} for {self.path}; {accepts}")
         server = self.server
         with server.lock:  # the control and the state it answers with are one step
-            with server.using_emulator() as emu:
+            with server._using_emulator() as emu:
                 result = function(server, emu, body)
-            with server.using_emulator() as emu:  # after a reset: the new emulator
+            with server._using_emulator() as emu:  # after a reset: the new emulator
                 reply = {**result, **_state(emu)}
         return 200, _json(reply), server.next_request_id()
 
