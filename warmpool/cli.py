@@ -1,10 +1,18 @@
 """The ``warmpool`` command: ``warmpool demo`` runs the walk-through of the AWS guide "Train Using
 SageMaker Managed Warm Pools";
-``warmpool serve`` serves the emulator over SageMaker's wire protocol (see ``docs/server.md``)."""
+``warmpool serve`` serves the emulator over SageMaker's wire protocol (see ``docs/server.md``).
+
+Exit statuses: 0 on success; 1 when ``warmpool serve`` cannot listen; 2 for bad arguments (and a
+refused ``demo``); 141 (128 + SIGPIPE, as a shell reports a program killed by a closed pipe)
+when standard output is closed early, as in ``warmpool demo | head -3``: the command then stops
+quietly, without a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
@@ -28,9 +36,19 @@ from .events import (
     TrainingStarted,
 )
 from .quota import Quota
-from .server import DEFAULT_MAX_BODY_BYTES, make_server, warn_if_exposed
+from .server import (
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_REQUEST_TIMEOUT,
+    make_server,
+    warn_if_exposed,
+)
 
-__all__ = ["demo", "main", "serve"]
+__all__ = ["EXIT_BROKEN_PIPE", "demo", "main", "serve"]
+
+#: The exit status when standard output is closed early (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 INSTANCE_TYPE = "ml.g5.xlarge"
@@ -233,6 +251,24 @@ def _non_negative_int(text: str) -> int:
     return int(text)
 
 
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, not {text!r}")
+    return int(text)
+
+
+def _timeout_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds > 0 and at most 86400, not {text!r}"
+        )
+    return value
+
+
 def _port(text: str) -> int:
     port = _non_negative_int(text)
     if port > 65535:
@@ -285,6 +321,9 @@ def serve(args: argparse.Namespace) -> int:
             args.host,
             args.port,
             max_body_bytes=args.max_body_bytes,
+            max_connections=args.max_connections,
+            idle_timeout=args.idle_timeout,
+            request_timeout=args.request_timeout,
             log=None if args.quiet else sys.stderr,
         )
     except OSError as error:
@@ -314,7 +353,9 @@ operations and AddTags, ListTags and DeleteTags on training jobs are emulated; a
 SageMaker operation is answered 501 NotImplemented.
 Virtual time only moves through the control API: POST /_warmpool/advance {"seconds": N},
 /_warmpool/run-until, /_warmpool/complete, /_warmpool/fail, /_warmpool/patch-update and
-GET /_warmpool/state. No authentication, no TLS: keep it on loopback. See docs/server.md."""
+GET /_warmpool/state. POST /_warmpool/reset starts over with a fresh emulator (same flags), so
+one server can serve a whole test suite. No authentication, no TLS: keep it on loopback.
+See docs/server.md."""
 
 
 def _add_serve_parser(commands: Any) -> None:
@@ -377,12 +418,70 @@ def _add_serve_parser(commands: Any) -> None:
         help=f"largest request body accepted, in bytes (default {DEFAULT_MAX_BODY_BYTES}); "
         "larger ones get 413 without being read",
     )
-    parser.add_argument("--quiet", action="store_true", help="do not log each request to stderr")
+    parser.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help=f"most client connections open at once (default {DEFAULT_MAX_CONNECTIONS}). A new "
+        "connection over it closes the longest-idle one; if all are busy for a second, it gets "
+        "503 ServiceUnavailable and is closed",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=_timeout_seconds,
+        default=DEFAULT_IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"close a connection that waits this long for its next request (default "
+        f"{DEFAULT_IDLE_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=_timeout_seconds,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        metavar="SECONDS",
+        help=f"a request must arrive whole (first byte to the body's last) within this many "
+        f"seconds, else it gets 408 RequestTimeout and the connection closes (default "
+        f"{DEFAULT_REQUEST_TIMEOUT:g}); sending an answer is bounded by it too",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="do not log requests (nor clients that drop their connection) to stderr",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``warmpool`` command; returns its exit status (see the module docstring).
+
+    A closed standard output (``warmpool demo | head -3``) ends it quietly with status 141.
+    """
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # a broken pipe shows here, not at interpreter exit
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    return status
+
+
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so that Python's final flush at exit cannot
+    fail again (and print "Exception ignored ... BrokenPipeError")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (stdout replaced): nothing to do
+        pass
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(
-        prog="warmpool", description="Emulate Amazon SageMaker Managed Warm Pools."
+        prog="warmpool",
+        description="Emulate Amazon SageMaker Managed Warm Pools.",
+        epilog="Exit status: 0 done; 1 warmpool serve cannot listen; 2 bad arguments; 141 "
+        "standard output closed early (warmpool demo | head -3), without a traceback.",
     )
     parser.add_argument("--version", action="version", version=f"warmpool {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
