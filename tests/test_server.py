@@ -782,11 +782,13 @@ BAD_CONTROLS = [
     pytest.param("advance", {"seconds": "10"}, 400, "seconds", id="advance-string"),
     pytest.param("advance", {"seconds": True}, 400, "seconds", id="advance-bool"),
     pytest.param("advance", {"seconds": 1e300}, 400, "9999", id="advance-too-far"),
+    pytest.param("advance", {"seconds": 3e11}, 400, "9999", id="advance-past-the-range"),
+    pytest.param("advance", {"seconds": None}, 400, "seconds", id="advance-null"),
     pytest.param("advance", {"secs": 1}, 400, "'secs'", id="advance-unknown-member"),
     pytest.param("run-until", {"time": "yesterday"}, 400, "time", id="run-until-text"),
     pytest.param("run-until", {"time": None}, 400, "time", id="run-until-null"),
     pytest.param("run-until", {"time": 1e20}, 400, "time", id="run-until-range"),
-    pytest.param("run-until", {"time": 0}, 409, "never moves backwards", id="run-until-past"),
+    pytest.param("run-until", {"time": 0}, 400, "never moves backwards", id="run-until-past"),
     pytest.param("complete", {}, 400, "TrainingJobName", id="complete-missing"),
     pytest.param("complete", {"TrainingJobName": 5}, 400, "TrainingJobName", id="complete-int"),
     pytest.param("complete", {"TrainingJobName": "nope"}, 409, "'nope'", id="complete-unknown"),
@@ -796,12 +798,12 @@ BAD_CONTROLS = [
     pytest.param(
         "fail",
         {"TrainingJobName": "job-1", "FailureClass": "not a name"},
-        409,
+        400,
         "failure_class",
         id="fail-class",
     ),
     pytest.param(
-        "fail", {"TrainingJobName": "job-1", "Message": 3}, 400, "Message", id="fail-message"
+        "fail", {"TrainingJobName": "job-1", "Message": 3}, 400, "message", id="fail-message"
     ),
     pytest.param("patch-update", {"InstanceType": 3}, 400, "InstanceType", id="patch-type"),
     pytest.param("patch-update", [], 400, "JSON object", id="not-an-object"),

@@ -167,7 +167,7 @@ def test_add_tags_refuses_a_key_given_twice_in_one_request(emu: WarmPoolEmulator
         emu.add_tags, ResourceArn=arn("job-1"), Tags=tags(("x", "1"), ("y", "2"), ("x", "1"))
     )
     assert error.message == (
-        "Duplicate tag key 'x' at 'Tags[2].Key': tag keys must be unique per resource"
+        "Duplicate tag key 'x' at 'tags.3.member.key': tag keys must be unique per resource"
     )
     assert error.field == "Tags[2].Key"
     assert listed(emu, "job-1") == [("keep", "me")]
@@ -179,7 +179,7 @@ def test_add_tags_refuses_aws_prefixed_keys_in_any_case(emu: WarmPoolEmulator, k
     error = refused(emu.add_tags, ResourceArn=arn("job-1"), Tags=tags(("ok", "1"), (key, "v")))
     assert error.message == (
         "Tag keys starting with 'aws:' (in any case) are reserved for AWS and cannot be added: "
-        f"{key!r} at 'Tags[1].Key'"
+        f"{key!r} at 'tags.2.member.key'"
     )
     assert listed(emu, "job-1") == []
 
@@ -254,7 +254,7 @@ def test_delete_tags_refuses_aws_prefixed_keys(emu: WarmPoolEmulator) -> None:
 
 def test_delete_tags_needs_one_to_50_keys(emu: WarmPoolEmulator) -> None:
     """The model: TagKeys holds 1..50 keys of 1..128 characters."""
-    assert "at 'TagKeys'" in refused(emu.delete_tags, ResourceArn=arn("job-1"), TagKeys=[]).message
+    assert "at 'tagKeys'" in refused(emu.delete_tags, ResourceArn=arn("job-1"), TagKeys=[]).message
     too_many = [f"k{i}" for i in range(51)]
     refused(emu.delete_tags, ResourceArn=arn("job-1"), TagKeys=too_many)
     refused(emu.delete_tags, ResourceArn=arn("job-1"), TagKeys=["x" * 129])
@@ -404,7 +404,7 @@ def test_a_malformed_arn_is_refused_with_awss_pattern_message(
     PascalCase path)."""
     error = refused(emu.list_tags, ResourceArn=bad)
     assert error.message == (
-        f"1 validation error detected: Value '{bad}' at 'ResourceArn' failed to satisfy "
+        f"1 validation error detected: Value '{bad}' at 'resourceArn' failed to satisfy "
         "constraint: Member must satisfy regular expression pattern: "
         "arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:[0-9]{12}:.+"
     )

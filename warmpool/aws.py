@@ -182,11 +182,12 @@ class Attachment:
 
         operation = model.name
         method = OPERATIONS.get(operation)
-        if method is None:
+        request = context.get(_CONTEXT_KEY)
+        if method is None or (operation in _TAG_OPERATIONS and not _names_a_training_job(request)):
             if self._pass_to_moto():
                 return None  # botocore sends the call on, and moto's handler answers it
-            raise NotEmulatedError(operation)
-        request = context.get(_CONTEXT_KEY)
+            if method is None:
+                raise NotEmulatedError(operation)
         if request is None:  # pragma: no cover - botocore always emits both events
             raise RuntimeError(f"warmpool: no captured arguments for {operation}")
         url = params.get("url") if isinstance(params, Mapping) else None
@@ -221,6 +222,17 @@ class Attachment:
                 events.register(_MOTO_EVENT, handler)
                 self._moto_handler = handler
         return True
+
+
+#: Operations on the tags of any SageMaker resource; warmpool holds those of training jobs.
+_TAG_OPERATIONS = frozenset({"AddTags", "ListTags", "DeleteTags"})
+
+
+def _names_a_training_job(request: Mapping[str, Any] | None) -> bool:
+    """Whether a tag request's ``ResourceArn`` is a training job's: tags of other resources
+    (experiments, endpoints ...) go to moto inside its mock, like their other operations."""
+    arn = None if request is None else request.get("ResourceArn")
+    return isinstance(arn, str) and ":training-job/" in arn
 
 
 # -- moto -----------------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ from typing import Any, Final, TextIO
 from . import __version__
 from .clock import parse_timestamp
 from .emulator import OPERATIONS, WarmPoolEmulator, not_emulated_message
-from .errors import ControlError, WarmPoolError
+from .errors import ControlError, InvalidControlArgument, WarmPoolError
 from .validation import load_model
 
 __all__ = [
@@ -813,27 +813,14 @@ def _state(emu: WarmPoolEmulator) -> dict[str, Any]:
 def _control_advance(
     server: WarmPoolServer, emu: WarmPoolEmulator, body: Mapping[str, Any]
 ) -> dict[str, Any]:
-    seconds = _field(body, "seconds")
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-        raise _control_error(f"seconds must be a number of seconds >= 0, not {json.dumps(seconds)}")
-    if not seconds <= (_LATEST - emu.clock.to_datetime()) / _SECOND:
-        raise _control_error(f"seconds={seconds} would move the clock past the year 9999")
-    emu.advance(seconds)
+    emu.advance(_field(body, "seconds"))  # the emulator refuses what it cannot take (400)
     return {}
 
 
 def _control_run_until(
     server: WarmPoolServer, emu: WarmPoolEmulator, body: Mapping[str, Any]
 ) -> dict[str, Any]:
-    when = _instant(body, "time")
-    if when < emu.clock.to_datetime():
-        raise _Failure(
-            409,
-            "ControlError",
-            f"run-until: {when.isoformat()} is before now ({emu.clock.to_datetime().isoformat()})"
-            "; the clock never moves backwards",
-        )
-    emu.run_until(when)
+    emu.run_until(_instant(body, "time"))  # before now: refused by the emulator (400)
     return {}
 
 
@@ -849,13 +836,13 @@ def _control_fail(
     server: WarmPoolServer, emu: WarmPoolEmulator, body: Mapping[str, Any]
 ) -> dict[str, Any]:
     name = _string(body, "TrainingJobName")
-    failure_class = _string(body, "FailureClass", required=False) or "AlgorithmError"
+    failure_class = _field(body, "FailureClass", required=False)
     message = _field(body, "Message", required=False)
-    if message is None:
-        message = ""
-    if not isinstance(message, str):
-        raise _control_error(f"Message must be a string, not {json.dumps(message)}")
-    emu.fail_training_job(str(name), failure_class, message)
+    emu.fail_training_job(
+        str(name),
+        "AlgorithmError" if failure_class is None else failure_class,
+        "" if message is None else message,
+    )
     return {}
 
 
@@ -1027,7 +1014,10 @@ class _Handler(BaseHTTPRequestHandler):
             except WarmPoolError as error:
                 status, body = error.http_status_code, _error_body(error)
                 error_type = error.code
-            except ControlError as error:
+            except InvalidControlArgument as error:  # the emulator refuses an argument
+                invalid = _control_error(str(error))
+                status, body, error_type = 400, _error_body(invalid), invalid.code
+            except ControlError as error:  # ... or the moment (a job in the wrong state)
                 conflict = _Failure(409, "ControlError", str(error))
                 status, body, error_type = 409, _error_body(conflict), conflict.code
         except _ClientGone:

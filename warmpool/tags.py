@@ -42,7 +42,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeAlias
 
 from .errors import ValidationException
-from .validation import problem, validation_error
+from .validation import aws_path, problem, validation_error
 
 __all__ = [
     "DEFAULT_MAX_RESULTS",
@@ -216,10 +216,11 @@ def _check_new_keys(operation: str, tags: Tags) -> None:
         if _is_reserved(key):
             raise _reserved(operation, f"Tags[{index}].Key", key, "cannot be added")
         if key in seen:
+            field = f"Tags[{index}].Key"
             raise ValidationException(
-                f"Duplicate tag key {key!r} at 'Tags[{index}].Key': tag keys must be unique "
+                f"Duplicate tag key {key!r} at '{aws_path(field)}': tag keys must be unique "
                 "per resource",
-                field=f"Tags[{index}].Key",
+                field=field,
                 operation=operation,
             )
         seen.add(key)
@@ -232,7 +233,7 @@ def _is_reserved(key: str) -> bool:
 def _reserved(operation: str, field: str, key: str, what: str) -> ValidationException:
     return ValidationException(
         f"Tag keys starting with '{RESERVED_PREFIX}' (in any case) are reserved for AWS and "
-        f"{what}: {key!r} at '{field}'",
+        f"{what}: {key!r} at '{aws_path(field)}'",
         field=field,
         operation=operation,
     )

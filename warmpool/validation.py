@@ -82,6 +82,7 @@ from warmpool.errors import ValidationException
 
 __all__ = [
     "RequestValidator",
+    "aws_path",
     "create_rule_problems",
     "load_model",
     "problem",
@@ -408,7 +409,7 @@ _PATH_STEP: Final = re.compile(r'\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\.?([^.\[]+)'
 
 
 @functools.lru_cache(maxsize=4096)
-def _aws_path(path: str) -> str:
+def aws_path(path: str) -> str:
     """``path`` (a request path as the caller writes it, like ``error.field``) as SageMaker's
     JSON endpoint writes it in a validation message (D16).
 
@@ -416,7 +417,7 @@ def _aws_path(path: str) -> str:
     ``S3OutputPath`` -> ``s3OutputPath``); list items are 1-based ``N.member`` steps; a map
     entry is its key. A string that is not such a path is returned unchanged.
 
-    >>> _aws_path("ResourceConfig.InstanceGroups[0].InstanceCount")
+    >>> aws_path("ResourceConfig.InstanceGroups[0].InstanceCount")
     'resourceConfig.instanceGroups.1.member.instanceCount'
     """
     steps: list[str] = []
@@ -453,7 +454,7 @@ def problem(path: str, value: Any, constraint: str) -> tuple[str, str]:
 
 def _item(path: str, value: Any, constraint: str) -> str:
     """The one place a constraint failure is worded; ``path`` is written as AWS writes it."""
-    where = f" at '{_aws_path(path)}'" if path else ""
+    where = f" at '{aws_path(path)}'" if path else ""
     return f"Value {_render(value)}{where} failed to satisfy constraint: {constraint}"
 
 
