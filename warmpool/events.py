@@ -22,7 +22,6 @@ from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
-from operator import itemgetter
 from typing import Any, TypeVar, overload
 
 import attrs
@@ -166,7 +165,6 @@ def _codes(kind: type[Event]) -> frozenset[int]:
     return frozenset(code for code, cls in enumerate(EVENT_TYPES) if issubclass(cls, kind))
 
 
-_CODE = itemgetter(0)
 _Records = list[_Record] | deque[_Record]
 
 
@@ -369,7 +367,7 @@ class EventLog:
         codes = _codes(kind)
         with self._lock:
             snapshot = self._snapshot()
-        return sum(map(codes.__contains__, map(_CODE, snapshot)))
+        return sum(1 for record in snapshot if record[0] in codes)
 
     def for_job(self, job: str) -> list[Event]:
         """The events about one job name, in order (a name reused after ``DeleteTrainingJob``
