@@ -1,4 +1,4 @@
-"""One emulator called from many threads, none of them holding ``emu.lock`` (SPEC §11).
+"""One emulator called from many threads (the ledgers on their own: test_ledger_threads.py), none of them holding ``emu.lock`` (SPEC §11).
 
 Writers create, describe, stop and complete jobs and move the clock; readers list jobs and read
 the event log, the quota ledger and the billing ledger while they change. Afterwards no thread

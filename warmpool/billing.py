@@ -14,12 +14,15 @@ Billed amounts never shrink: a closed interval never changes, and an open one (a
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from itertools import chain, islice
 from typing import Any, Literal, TypeVar, overload
 
 import attrs
 
+from ._locks import reentrant_lock
 from .clock import VirtualClock
 
 __all__ = [
@@ -128,25 +131,46 @@ R = TypeVar("R", RetainedInterval, TrainingInterval)
 
 
 class _Rows(Sequence[R]):
-    """A read-only view of stored rows as typed intervals."""
+    """A live, read-only view of stored rows as typed intervals.
 
-    __slots__ = ("_kind", "_rows")
+    The rows are only ever appended to (under the ledger's lock), so reading the first ``n``
+    of them after releasing the lock is safe.
+    """
 
-    def __init__(self, rows: list[_Row], kind: type[R]) -> None:
+    __slots__ = ("_kind", "_lock", "_rows")
+
+    def __init__(self, rows: list[_Row], kind: type[R], lock: threading.RLock) -> None:
         self._rows = rows
         self._kind: type[R] = kind
+        self._lock = lock
 
     def __len__(self) -> int:
-        return len(self._rows)
+        with self._lock:
+            return len(self._rows)
 
     @overload
     def __getitem__(self, index: int) -> R: ...
     @overload
     def __getitem__(self, index: slice) -> list[R]: ...
     def __getitem__(self, index: int | slice) -> R | list[R]:
+        with self._lock:
+            chosen = self._rows[index]
         if isinstance(index, slice):
-            return [self._kind(*row) for row in self._rows[index]]
-        return self._kind(*self._rows[index])
+            return [self._kind(*row) for row in chosen]
+        return self._kind(*chosen)
+
+    def __iter__(self) -> Iterator[R]:
+        """The intervals recorded now (ones recorded while iterating are not included)."""
+        with self._lock:
+            size = len(self._rows)
+        kind = self._kind
+        return (kind(*row) for row in islice(self._rows, size))
+
+    def __reversed__(self) -> Iterator[R]:
+        with self._lock:
+            size = len(self._rows)
+        kind, rows = self._kind, self._rows
+        return (kind(*rows[i]) for i in range(size - 1, -1, -1))
 
     def __repr__(self) -> str:
         return f"<{len(self._rows)} {self._kind.__name__}s>"
@@ -157,11 +181,22 @@ class BillingLedger:
 
     ``prices`` maps instance types to USD per instance-hour; costs are reported only when it
     is set (it can be given per call too).
+
+    Every public method takes ``lock``, a re-entrant lock (by default one of the ledger's own;
+    an emulator passes its ``emu.lock``), so the ledger may be read from many threads while the
+    emulator records intervals. Totals add up the intervals recorded when they took the lock.
     """
 
-    __slots__ = ("_clock", "_open", "_retained", "_training", "prices")
+    __slots__ = ("_clock", "_lock", "_open", "_retained", "_training", "prices")
 
-    def __init__(self, clock: VirtualClock, prices: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        clock: VirtualClock,
+        prices: Mapping[str, float] | None = None,
+        *,
+        lock: threading.RLock | None = None,
+    ) -> None:
+        self._lock = reentrant_lock(lock, "BillingLedger")
         self._clock = clock
         self._retained: list[_Row] = []
         self._training: list[_Row] = []
@@ -173,24 +208,29 @@ class BillingLedger:
 
     @property
     def retained(self) -> Sequence[RetainedInterval]:
-        """Closed retained intervals, in the order they closed."""
-        return _Rows(self._retained, RetainedInterval)
+        """Closed retained intervals, in the order they closed (a live view)."""
+        return _Rows(self._retained, RetainedInterval, self._lock)
 
     @property
     def training(self) -> Sequence[TrainingInterval]:
-        """Training intervals, in the order the jobs were released."""
-        return _Rows(self._training, TrainingInterval)
+        """Training intervals, in the order the jobs were released (a live view)."""
+        return _Rows(self._training, TrainingInterval, self._lock)
 
     def open_retained(self) -> list[RetainedInterval]:
         """Intervals of pools ``Available`` now, as if they ended now (``ended='Open'``)."""
-        return [RetainedInterval(*row) for row in self._open_rows()]
+        with self._lock:
+            rows = self._open_rows()
+        return [RetainedInterval(*row) for row in rows]
 
     def _open_rows(self) -> list[_Row]:
+        """The open intervals as rows ending now (hold the lock to call)."""
         now = self._clock.now
         return [
             (job, cluster, itype, count, role, start, now, "Open", billable_seconds(now - start))
             for cluster, (job, itype, count, role, start) in self._open.items()
         ]
+
+    # These run while the emulator holds the lock, and do not take it: they are its hot path.
 
     def _open_interval(
         self, job: str, cluster: int, instance_type: str, count: int, role: str, start: float
@@ -237,8 +277,8 @@ class BillingLedger:
         part of it that lies in the window, so the totals of adjoining windows add up to the
         total of their union. ``include_open`` adds pools that are ``Available`` now.
         """
-        retained = self._retained + self._open_rows() if include_open else self._retained
-        return self._sum(retained, self._training, start, end, prices)
+        retained, training, table = self._rows(include_open, prices)
+        return self._sum(retained, training, start, end, table)
 
     def totals_by(
         self,
@@ -253,16 +293,33 @@ class BillingLedger:
         field = _GROUP_FIELDS.get(by)
         if field is None:
             raise ValueError(f"by must be 'instance_type', 'role' or 'job', not {by!r}")
+        all_retained, all_training, table = self._rows(include_open, prices)
         retained: dict[str, list[_Row]] = {}
         training: dict[str, list[_Row]] = {}
-        for row in self._retained + self._open_rows() if include_open else self._retained:
+        for row in all_retained:
             retained.setdefault(row[field], []).append(row)
-        for row in self._training:
+        for row in all_training:
             training.setdefault(row[field], []).append(row)
         return {
-            group: self._sum(retained.get(group, []), training.get(group, []), start, end, prices)
+            group: self._sum(retained.get(group, []), training.get(group, []), start, end, table)
             for group in sorted(retained.keys() | training.keys())
         }
+
+    def _rows(
+        self, include_open: bool, prices: Mapping[str, float] | None
+    ) -> tuple[Iterable[_Row], Iterable[_Row], dict[str, float] | None]:
+        """The retained rows (with the open ones if asked), the training rows and the price
+        table, as they are now: taken under the lock, to add up after releasing it."""
+        table = _check_prices(prices) if prices is not None else None
+        with self._lock:
+            # The row lists are only appended to, so their first n rows never change.
+            retained: Iterable[_Row] = islice(self._retained, len(self._retained))
+            training = islice(self._training, len(self._training))
+            if include_open:
+                retained = chain(retained, self._open_rows())
+            if table is None:
+                table = self.prices
+        return retained, training, table
 
     def _bound(self, value: float | datetime | None, default: float) -> float:
         if value is None:
@@ -275,17 +332,16 @@ class BillingLedger:
 
     def _sum(
         self,
-        retained: list[_Row],
-        training: list[_Row],
+        retained: Iterable[_Row],
+        training: Iterable[_Row],
         start: float | datetime | None,
         end: float | datetime | None,
-        prices: Mapping[str, float] | None,
+        table: dict[str, float] | None,
     ) -> BillingTotals:
         lo = self._bound(start, -math.inf)
         hi = self._bound(end, math.inf)
         if hi < lo:
             raise ValueError(f"window end ({hi}) is before its start ({lo})")
-        table = _check_prices(prices) if prices is not None else self.prices
         windowed = start is not None or end is not None
         sums: list[float] = []
         for rows in (retained, training):

@@ -14,10 +14,13 @@ Limits may change at run time; lowering one never evicts anything.
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, Final, Literal
 
 import attrs
+
+from ._locks import reentrant_lock
 
 __all__ = ["Quota", "QuotaLedger", "QuotaUsage", "training_limit_message"]
 
@@ -77,6 +80,10 @@ def training_limit_message(instance_type: str, limit: int, used: int, delta: int
 class QuotaLedger:
     """Limits and use per instance type.
 
+    Every public method takes ``lock``, a re-entrant lock (by default one of the ledger's own;
+    an emulator passes its ``emu.lock``), so the ledger may be read and its limits changed from
+    many threads; ``set`` reads and changes a limit in one step.
+
     >>> ledger = QuotaLedger({"ml.m5.xlarge": Quota(training=4, warm_pool=2)})
     >>> ledger["ml.m5.xlarge"]
     Quota(training=4, warm_pool=2)
@@ -87,11 +94,16 @@ class QuotaLedger:
     0
     """
 
-    __slots__ = ("_default", "_limits", "_use")
+    __slots__ = ("_default", "_limits", "_lock", "_use")
 
     def __init__(
-        self, quotas: Mapping[str, Quota] | None = None, *, default: Quota | None = None
+        self,
+        quotas: Mapping[str, Quota] | None = None,
+        *,
+        default: Quota | None = None,
+        lock: threading.RLock | None = None,
     ) -> None:
+        self._lock = reentrant_lock(lock, "QuotaLedger")
         self._default = Quota() if default is None else default
         if not isinstance(self._default, Quota):
             raise TypeError(f"default must be a Quota, not {self._default!r}")
@@ -103,22 +115,25 @@ class QuotaLedger:
 
     @property
     def default(self) -> Quota:
-        """The limits of instance types that were never given their own."""
+        """The limits of instance types that were never given their own (fixed when built)."""
         return self._default
 
     def __getitem__(self, instance_type: str) -> Quota:
-        return self._limits.get(instance_type, self._default)
+        with self._lock:
+            return self._limits.get(instance_type, self._default)
 
     def __setitem__(self, instance_type: str, quota: Quota) -> None:
         if not isinstance(instance_type, str) or not instance_type:
             raise TypeError(f"instance type must be a non-empty str, not {instance_type!r}")
         if not isinstance(quota, Quota):
             raise TypeError(f"quota for {instance_type} must be a Quota, not {quota!r}")
-        self._limits[instance_type] = quota
+        with self._lock:
+            self._limits[instance_type] = quota
 
     def __iter__(self) -> Iterator[str]:
         """Instance types with a limit of their own or any use, sorted."""
-        return iter(sorted(self._limits.keys() | self._use.keys()))
+        with self._lock:
+            return iter(sorted(self._limits.keys() | self._use.keys()))
 
     def set(
         self,
@@ -128,34 +143,50 @@ class QuotaLedger:
         warm_pool: int | Literal[_Unset.UNSET] = _UNSET,
     ) -> Quota:
         """Change one or both limits of ``instance_type``; returns the new :class:`Quota`."""
-        current = self[instance_type]
-        quota = Quota(
-            training=current.training if training is _UNSET else training,
-            warm_pool=current.warm_pool if warm_pool is _UNSET else warm_pool,
-        )
-        self[instance_type] = quota
-        return quota
+        with self._lock:
+            current = self[instance_type]
+            quota = Quota(
+                training=current.training if training is _UNSET else training,
+                warm_pool=current.warm_pool if warm_pool is _UNSET else warm_pool,
+            )
+            self[instance_type] = quota
+            return quota
 
     def in_training(self, instance_type: str) -> int:
         """Instances of ``instance_type`` in jobs that are ``InProgress`` or ``Stopping``."""
-        use = self._use.get(instance_type)
-        return use[0] if use else 0
+        with self._lock:
+            use = self._use.get(instance_type)
+            return use[0] if use else 0
 
     def retained(self, instance_type: str) -> int:
         """Instances of ``instance_type`` held by ``Available`` warm pools."""
-        use = self._use.get(instance_type)
-        return use[1] if use else 0
+        with self._lock:
+            use = self._use.get(instance_type)
+            return use[1] if use else 0
 
     def usage(self, instance_type: str) -> QuotaUsage:
         """Limits and use of one instance type."""
-        use = self._use.get(instance_type) or (0, 0)
-        return QuotaUsage(instance_type, self[instance_type], use[0], use[1])
+        with self._lock:
+            use = self._use.get(instance_type) or (0, 0)
+            return QuotaUsage(instance_type, self[instance_type], use[0], use[1])
 
     def usages(self) -> dict[str, QuotaUsage]:
         """:meth:`usage` of every instance type with a limit of its own or any use."""
-        return {instance_type: self.usage(instance_type) for instance_type in self}
+        with self._lock:
+            return {instance_type: self.usage(instance_type) for instance_type in self}
 
-    # -- used by the emulator -----------------------------------------------------------------
+    def training_refusal(self, instance_type: str, count: int) -> tuple[int, int] | None:
+        """``(limit, used)`` if starting ``count`` more instances would exceed the training
+        limit, else ``None``."""
+        with self._lock:
+            return self._training_refusal(instance_type, count)
+
+    def can_retain(self, instance_type: str, count: int) -> bool:
+        """Whether ``count`` more instances fit in the warm pool limit."""
+        with self._lock:
+            return self._can_retain(instance_type, count)
+
+    # -- used by the emulator, which holds the lock: these do not take it ---------------------
 
     def _counts(self, instance_type: str) -> list[int]:
         use = self._use.get(instance_type)
@@ -163,9 +194,7 @@ class QuotaLedger:
             use = self._use[instance_type] = [0, 0]
         return use
 
-    def training_refusal(self, instance_type: str, count: int) -> tuple[int, int] | None:
-        """``(limit, used)`` if starting ``count`` more instances would exceed the training
-        limit, else ``None``."""
+    def _training_refusal(self, instance_type: str, count: int) -> tuple[int, int] | None:
         limit = self._limits.get(instance_type, self._default).training
         if limit is None:
             return None
@@ -173,8 +202,7 @@ class QuotaLedger:
         used = use[0] + use[1] if use else 0
         return (limit, used) if used + count > limit else None
 
-    def can_retain(self, instance_type: str, count: int) -> bool:
-        """Whether ``count`` more instances fit in the warm pool limit."""
+    def _can_retain(self, instance_type: str, count: int) -> bool:
         limit = self._limits.get(instance_type, self._default).warm_pool
         use = self._use.get(instance_type)
         return (use[1] if use else 0) + count <= limit
