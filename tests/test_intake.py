@@ -65,6 +65,13 @@ def _first_argument(operation: str) -> dict[str, Any]:
         return request("job-x")
     if operation == "ListTrainingJobs":
         return {}
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:training-job/job-1"
+    if operation == "AddTags":
+        return {"ResourceArn": arn, "Tags": [{"Key": "team", "Value": "ml"}]}
+    if operation == "ListTags":
+        return {"ResourceArn": arn}
+    if operation == "DeleteTags":
+        return {"ResourceArn": arn, "TagKeys": ["team"]}
     return {"TrainingJobName": "job-1"}
 
 

@@ -367,3 +367,28 @@ def test_not_emulated_error_says_nothing_was_sent_and_names_moto(emu: WarmPoolEm
     assert "Nothing was sent to AWS" in message
     assert "moto's mock_aws()" in message
     assert not isinstance(caught.value, ClientError)
+
+
+def test_tags_of_other_resources_go_to_moto_and_of_training_jobs_to_the_emulator(
+    emu: WarmPoolEmulator, offline: None
+) -> None:
+    """D29 / D33: inside mock_aws, AddTags/ListTags/DeleteTags on an experiment's ARN are
+    moto's (warmpool holds the tags of training jobs only); on a training job's, the
+    emulator's. Outside moto, tags of other resources are not emulated."""
+    with moto.mock_aws(), mock_sagemaker(emu):
+        sm = new_client()
+        experiment = sm.create_experiment(ExperimentName="exp-tags")["ExperimentArn"]
+        sm.add_tags(ResourceArn=experiment, Tags=[{"Key": "team", "Value": "ml"}])
+        assert sm.list_tags(ResourceArn=experiment)["Tags"] == [{"Key": "team", "Value": "ml"}]
+        sm.create_training_job(**request("job-tags"))
+        job = sm.describe_training_job(TrainingJobName="job-tags")["TrainingJobArn"]
+        sm.add_tags(ResourceArn=job, Tags=[{"Key": "cost-centre", "Value": "42"}])
+        assert emu.list_tags(ResourceArn=job)["Tags"] == [{"Key": "cost-centre", "Value": "42"}]
+        sm.delete_tags(ResourceArn=experiment, TagKeys=["team"])
+        assert sm.list_tags(ResourceArn=experiment)["Tags"] == []
+        assert sm.list_tags(ResourceArn=job)["Tags"] == [{"Key": "cost-centre", "Value": "42"}]
+    with mock_sagemaker(emu):
+        sm = new_client(endpoint_url=UNROUTABLE)
+        with pytest.raises(NotEmulatedError, match="ListTags"):
+            sm.list_tags(ResourceArn=experiment)
+        assert sm.list_tags(ResourceArn=job)["Tags"] == [{"Key": "cost-centre", "Value": "42"}]

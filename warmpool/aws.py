@@ -83,18 +83,25 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 class NotEmulatedError(NotImplementedError):
     """A SageMaker operation that warmpool does not emulate was called on an attached client
-    while no moto mock was active (inside ``moto.mock_aws()`` moto answers it instead).
+    while no moto mock was active (inside ``moto.mock_aws()`` moto answers it instead); or a
+    tag operation on a resource that is not a training job (``resource`` is its ARN).
 
     Nothing was sent. It is deliberately not a ``ClientError``: code that treats a
     ``ClientError`` as "not there" must not mistake an operation warmpool cannot answer for
     an AWS answer.
     """
 
-    def __init__(self, operation: str) -> None:
+    def __init__(self, operation: str, resource: str | None = None) -> None:
         self.operation = operation
+        self.resource = resource
+        what = (
+            not_emulated_message(operation)
+            if resource is None
+            else f"warmpool emulates {operation} on training jobs only, not on {resource}"
+        )
         super().__init__(
-            f"{not_emulated_message(operation)}. Nothing was sent to AWS; inside moto's "
-            "mock_aws() moto answers the SageMaker operations warmpool does not emulate"
+            f"{what}. Nothing was sent to AWS; inside moto's mock_aws() moto answers the "
+            "SageMaker operations warmpool does not emulate"
         )
 
 
@@ -183,11 +190,12 @@ class Attachment:
         operation = model.name
         method = OPERATIONS.get(operation)
         request = context.get(_CONTEXT_KEY)
-        if method is None or (operation in _TAG_OPERATIONS and not _names_a_training_job(request)):
+        other = operation in _TAG_OPERATIONS and _names_another_resource(request)
+        if method is None or other:
             if self._pass_to_moto():
                 return None  # botocore sends the call on, and moto's handler answers it
-            if method is None:
-                raise NotEmulatedError(operation)
+            resource = request["ResourceArn"] if other and request is not None else None
+            raise NotEmulatedError(operation, resource)
         if request is None:  # pragma: no cover - botocore always emits both events
             raise RuntimeError(f"warmpool: no captured arguments for {operation}")
         url = params.get("url") if isinstance(params, Mapping) else None
@@ -228,11 +236,12 @@ class Attachment:
 _TAG_OPERATIONS = frozenset({"AddTags", "ListTags", "DeleteTags"})
 
 
-def _names_a_training_job(request: Mapping[str, Any] | None) -> bool:
-    """Whether a tag request's ``ResourceArn`` is a training job's: tags of other resources
-    (experiments, endpoints ...) go to moto inside its mock, like their other operations."""
+def _names_another_resource(request: Mapping[str, Any] | None) -> bool:
+    """Whether a tag request names a resource that is not a training job (experiments,
+    endpoints ...): inside moto's mock, those go to moto like their other operations. A
+    request without a usable ``ResourceArn`` stays with the emulator, which refuses it."""
     arn = None if request is None else request.get("ResourceArn")
-    return isinstance(arn, str) and ":training-job/" in arn
+    return isinstance(arn, str) and ":training-job/" not in arn
 
 
 # -- moto -----------------------------------------------------------------------------------------

@@ -204,9 +204,10 @@ class WarmPoolEmulator:
         self._region = region
         self._account = account
         self._lock = threading.RLock()
-        self._quotas = QuotaLedger(quotas, default=default_quota)
-        self._billing = BillingLedger(clock, prices)
-        self._events = EventLog(event_log_maxlen)
+        # One lock guards everything: the ledgers' and the log's public methods take it too.
+        self._quotas = QuotaLedger(quotas, default=default_quota, lock=self._lock)
+        self._billing = BillingLedger(clock, prices, lock=self._lock)
+        self._events = EventLog(event_log_maxlen, lock=self._lock)
         self._intake = Intake(validator_for(limits.max_keep_alive_seconds))
         self._jobs: dict[str, Job] = {}  # by name, in creation order
         self._tags = TagStore(region, account)  # tags by job name; nothing for untagged jobs
@@ -318,7 +319,7 @@ class WarmPoolEmulator:
     def _run(self, target: float) -> None:
         clock = self._clock
         events = self._events
-        if events.subscribed:
+        if events._subscribers:
             # Deliver to subscribers at each instant, once every event due then has fired.
             while clock.peek() <= target:
                 clock.run(clock.peek())
@@ -392,7 +393,7 @@ class WarmPoolEmulator:
     def _check_training_quota(self, name: str, spec: JobSpec) -> None:
         """``ResourceLimitExceeded`` if a new cluster would exceed a training quota (SPEC §7)."""
         for instance_type, count in spec.needs:
-            refusal = self._quotas.training_refusal(instance_type, count)
+            refusal = self._quotas._training_refusal(instance_type, count)
             if refusal is not None:
                 limit, used = refusal
                 self._events._record(

@@ -111,7 +111,7 @@ class WarmPools:
             reason = "NoKeepAlive"
         elif now - launched >= self._cap:
             reason = "LifetimeCap"
-        elif not quotas.can_retain(instance_type, count):
+        elif not quotas._can_retain(instance_type, count):
             reason = "WarmPoolQuota"
             self._events._record(
                 QuotaRefused,
