@@ -1,5 +1,5 @@
 """Request intake: any member name, subclasses turned into plain values at the door, and the
-cache of configurations that must never change a verdict (SPEC §9, D15, D16)."""
+cache of configurations that must never change a verdict (SPEC §9, D15, D16, D35)."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def _first_argument(operation: str) -> dict[str, Any]:
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
 @pytest.mark.parametrize("member", ["self", "request", "operation", "Bogus"])
 def test_any_member_name_is_a_validation_exception_naming_it(operation: str, member: str) -> None:
-    """§9: a member the operation does not have is a ValidationException naming it, whatever
+    """§9 / D35: a member the operation does not have is a ValidationException naming it, whatever
     its name (even the method's own parameter names), and nothing changes."""
     emu = emulator()
     emu.create_training_job(**request("job-1"))
@@ -92,7 +92,7 @@ def test_any_member_name_is_a_validation_exception_naming_it(operation: str, mem
 
 
 def test_subclass_values_are_accepted_as_their_plain_values() -> None:
-    """§9 / D16: an IntEnum count, a str subclass in HyperParameters, a Mapping and a tuple
+    """§9 / D35: an IntEnum count, a str subclass in HyperParameters, a Mapping and a tuple
     are taken as the plain values they stand for; the job matches a plain job's pool."""
     emu = emulator()
     emu.create_training_job(
@@ -233,7 +233,7 @@ def _outcome(emu: WarmPoolEmulator, body: dict[str, Any]) -> tuple[str, str | No
 
 @given(st.lists(_requests(), min_size=1, max_size=12))
 def test_remembered_configurations_never_change_a_verdict(bodies: list[dict[str, Any]]) -> None:
-    """§9 / D15: each request gets the same answer from an emulator that has seen the earlier
+    """§9 / D35: each request gets the same answer from an emulator that has seen the earlier
     ones (whose configurations it remembers) as from a new emulator that has seen only the
     jobs it accepted (the same names exist in both)."""
     seasoned = WarmPoolEmulator()

@@ -50,7 +50,7 @@ def _run_all(workers: list[Callable[[], None]]) -> list[BaseException]:
 
 
 def test_many_threads_share_one_emulator_without_holding_its_lock() -> None:
-    """§11: 8 writer threads and 3 reader threads on one emulator: no exception escapes a
+    """§11 / D34: 8 writer threads and 3 reader threads on one emulator: no exception escapes a
     public method, and every guarantee of §11 holds afterwards."""
     emu = WarmPoolEmulator(
         quotas={INSTANCE_TYPE: Quota(training=TRAINING_QUOTA, warm_pool=WARM_POOL_QUOTA)},
