@@ -120,6 +120,10 @@ class PlainPools:
         self.now: float = 0
         self.reused = 0
 
+    def retained(self, instance_type: str) -> int:
+        """Instances of ``instance_type`` held by ``Available`` warm pools."""
+        return self._retained[instance_type]
+
     def run_until(self, t: float) -> None:
         """Fire every release and expiry due at or before ``t``, then set ``now = t``."""
         heap = self._heap
