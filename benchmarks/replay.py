@@ -44,7 +44,16 @@ from typing import Any, Final, NamedTuple
 from warmpool import JobPlan, Quota, Timing, WarmPoolEmulator
 from warmpool.events import JobCreated, PoolReused
 
-__all__ = ["ReplayResult", "main", "replay"]
+__all__ = [
+    "Driven",
+    "ReplayResult",
+    "Trace",
+    "drive",
+    "main",
+    "make_trace",
+    "replay",
+    "result_lines",
+]
 
 INSTANCE_TYPES: Final = ("ml.m5.xlarge", "ml.c5.2xlarge", "ml.g5.xlarge", "ml.p3.2xlarge")
 ROLES: Final = tuple(
@@ -223,6 +232,7 @@ Create = Callable[[dict[str, Any], JobPlan], bool]
 def drive(trace: Trace, n: int, run_until: Callable[[float], object], create: Create) -> Driven:
     """The driver loop shared by the emulator replay and the plain-loop baseline: take ``n``
     jobs from ``trace`` in time order; for each, ``run_until(create time)``, then ``create``.
+    It uses the trace up (its RNG and heap move on): make a new one for each run.
 
     Whether a job started warm fixes its end (create time + warm or cold start + training
     time), from which the gap to its identity's next create is counted. Returns the failures
