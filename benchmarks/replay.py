@@ -44,7 +44,16 @@ from typing import Any, Final, NamedTuple
 from warmpool import JobPlan, Quota, Timing, WarmPoolEmulator
 from warmpool.events import JobCreated, PoolReused
 
-__all__ = ["ReplayResult", "main", "replay"]
+__all__ = [
+    "Driven",
+    "ReplayResult",
+    "Trace",
+    "drive",
+    "main",
+    "make_trace",
+    "replay",
+    "result_lines",
+]
 
 INSTANCE_TYPES: Final = ("ml.m5.xlarge", "ml.c5.2xlarge", "ml.g5.xlarge", "ml.p3.2xlarge")
 ROLES: Final = tuple(
@@ -87,10 +96,19 @@ class ReplayResult(NamedTuple):
 
     jobs: int
     seconds: float
+    #: CPU seconds of the process over the same span (``time.process_time``): unlike
+    #: ``seconds``, not stretched by the time other processes hold the CPU.
+    cpu_seconds: float
     reused: int
+    #: Jobs that took over a warm pool (the rest launched a new cluster).
+    warm: int
     failed: int
     end_time: float
     rss_growth_kib: int
+
+    @property
+    def cold(self) -> int:
+        return self.jobs - self.warm
 
     @property
     def jobs_per_second(self) -> float:
@@ -178,70 +196,126 @@ def warm_up() -> None:
     emu.describe_training_job(TrainingJobName="warm-up")
 
 
+class Trace(NamedTuple):
+    """The trace's state before its first job: the RNG, the identities and the heap of
+    (next create time, identity index). Build it with :func:`make_trace`."""
+
+    rng: Random
+    streams: list[Identity]
+    heap: list[tuple[float, int]]
+
+
+def make_trace(identities: int = 300, seed: int = 0) -> Trace:
+    """The synthetic trace of ``seed``: ``identities`` streams, each with its first create
+    time drawn in the first hour."""
+    rng = Random(seed)
+    streams = make_identities(identities, rng)
+    # (next create time, identity index): ties break by index, so the order is deterministic.
+    heap: list[tuple[float, int]] = [(rng.randint(0, 3600), index) for index in range(identities)]
+    heapq.heapify(heap)
+    return Trace(rng, streams, heap)
+
+
+class Driven(NamedTuple):
+    """What :func:`drive` counted."""
+
+    failed: int
+    warm: int
+    last_end: float
+
+
+#: ``create(request, plan)``: create the job of ``request``, which will train as ``plan``
+#: says; True if it took over a warm pool (starts warm), False if it launches a new cluster.
+Create = Callable[[dict[str, Any], JobPlan], bool]
+
+
+def drive(trace: Trace, n: int, run_until: Callable[[float], object], create: Create) -> Driven:
+    """The driver loop shared by the emulator replay and the plain-loop baseline: take ``n``
+    jobs from ``trace`` in time order; for each, ``run_until(create time)``, then ``create``.
+    It uses the trace up (its RNG and heap move on): make a new one for each run.
+
+    Whether a job started warm fixes its end (create time + warm or cold start + training
+    time), from which the gap to its identity's next create is counted. Returns the failures
+    planned, the warm starts and the last job's end; the caller then runs its clock past
+    ``last_end + KEEP_ALIVE`` so that every pool expires.
+    """
+    rng, streams, heap = trace
+    pop, push = heapq.heappop, heapq.heappush
+    cold, warm = TIMING.cold_start_seconds, TIMING.warm_start_seconds
+    failed = warm_starts = 0
+    last_end = 0.0
+    for seq in range(n):
+        at, index = pop(heap)
+        name = f"job-{index:04d}-{seq:08d}"
+        plan = make_plan(rng)
+        failed += plan.failure_class is not None
+        request = make_request(streams[index], name, rng)
+        run_until(at)
+        if create(request, plan):
+            warm_starts += 1
+            end = at + warm + plan.training_seconds
+        else:
+            end = at + cold + plan.training_seconds
+        if end > last_end:
+            last_end = end
+        push(heap, (end + next_gap(rng), index))
+    return Driven(failed, warm_starts, last_end)
+
+
 def replay(
     n: int,
     *,
     identities: int = 300,
     seed: int = 0,
     describe: bool = False,
+    warm_pool_quota: int = WARM_POOL_QUOTA,
     on_done: Callable[[WarmPoolEmulator], object] | None = None,
 ) -> ReplayResult:
     """Create ``n`` jobs of the synthetic trace, then run until every pool has expired.
 
-    ``on_done(emulator)`` is called at the end, after the clock stops, while the emulator is
-    still alive (for example to take a ``tracemalloc`` snapshot of what it holds).
+    ``warm_pool_quota`` is each instance type's warm pool quota (instances); the default never
+    binds. ``on_done(emulator)`` is called at the end, after the clock stops, while the
+    emulator is still alive (for example to take a ``tracemalloc`` snapshot of what it holds).
     """
-    rng = Random(seed)
-    streams = make_identities(identities, rng)
+    trace = make_trace(identities, seed)
     plans: dict[str, JobPlan] = {}
 
     def workload(request: Mapping[str, Any]) -> JobPlan:
         return plans.pop(request["TrainingJobName"])
 
-    # (next create time, identity index): ties break by index, so the order is deterministic.
-    heap: list[tuple[float, int]] = [(rng.randint(0, 3600), index) for index in range(identities)]
-    heapq.heapify(heap)
-
     warm_up()
     gc.collect()
     rss_before = _max_rss_kib()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     emu = WarmPoolEmulator(
-        quotas={itype: Quota(warm_pool=WARM_POOL_QUOTA) for itype in INSTANCE_TYPES},
+        quotas={itype: Quota(warm_pool=warm_pool_quota) for itype in INSTANCE_TYPES},
         workload=workload,
         timing=TIMING,
     )
     events = emu.events
-    create = emu.create_training_job
+    create_job = emu.create_training_job
     describe_job = emu.describe_training_job
-    run_until = emu.run_until
-    cold, warm = TIMING.cold_start_seconds, TIMING.warm_start_seconds
-    failed = 0
-    last_end = 0.0
-    for seq in range(n):
-        at, index = heapq.heappop(heap)
-        identity = streams[index]
-        name = f"job-{index:04d}-{seq:08d}"
-        plan = plans[name] = make_plan(rng)
-        failed += plan.failure_class is not None
-        request = make_request(identity, name, rng)
-        run_until(at)
+
+    def create(request: dict[str, Any], plan: JobPlan) -> bool:
+        name = request["TrainingJobName"]
+        plans[name] = plan
         logged = len(events)
-        create(**request)
+        create_job(**request)
         created = events[logged]
         assert isinstance(created, JobCreated) and created.job == name
         if describe:
             describe_job(TrainingJobName=name)
-        end = at + (cold if created.cluster is None else warm) + plan.training_seconds
-        last_end = max(last_end, end)
-        heapq.heappush(heap, (end + next_gap(rng), index))
+        return created.cluster is not None
+
+    failed, warm, last_end = drive(trace, n, emu.run_until, create)
     emu.run_until(last_end + KEEP_ALIVE + 1)  # every job released, every pool expired
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     rss_growth = _max_rss_kib() - rss_before
     if on_done is not None:
         on_done(emu)
     reused = len(events.of_type(PoolReused))
-    return ReplayResult(n, seconds, reused, failed, emu.now, rss_growth)
+    return ReplayResult(n, seconds, cpu_seconds, reused, warm, failed, emu.now, rss_growth)
 
 
 def traced_replay(
@@ -306,6 +380,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def result_lines(result: ReplayResult, identities: int, seed: int) -> list[str]:
+    """The ``key: value`` lines both ``replay.py`` and ``baseline.py`` print for a run."""
+    n = result.jobs
+    return [
+        f"machine: {machine_summary()}",
+        f"jobs: {n}",
+        f"identities: {identities}",
+        f"seed: {seed}",
+        f"wall_seconds: {result.seconds:.3f}",
+        f"cpu_seconds: {result.cpu_seconds:.3f}",
+        f"jobs_per_second: {result.jobs_per_second:.0f}",
+        f"reused: {result.reused}",
+        f"reuse_ratio: {result.reuse_ratio:.4f}",
+        f"warm_starts: {result.warm}",
+        f"cold_starts: {result.cold}",
+        f"failed: {result.failed}",
+        f"end_seconds: {result.end_time:.3f}",
+        f"simulated_days: {result.end_time / 86400:.1f}",
+        f"peak_rss_growth_kib: {result.rss_growth_kib}",
+        f"peak_rss_growth_per_job: {result.rss_growth_kib * 1024 / n:.0f} bytes",
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     n: int = args.n
@@ -315,21 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "describe": args.describe,
     }
     result = replay(n, **options)
-    lines = [
-        f"machine: {machine_summary()}",
-        f"jobs: {result.jobs}",
-        f"identities: {args.identities}",
-        f"seed: {args.seed}",
-        f"describe: {'yes' if args.describe else 'no'}",
-        f"wall_seconds: {result.seconds:.3f}",
-        f"jobs_per_second: {result.jobs_per_second:.0f}",
-        f"reused: {result.reused}",
-        f"reuse_ratio: {result.reuse_ratio:.4f}",
-        f"failed: {result.failed}",
-        f"simulated_days: {result.end_time / 86400:.1f}",
-        f"peak_rss_growth_kib: {result.rss_growth_kib}",
-        f"peak_rss_growth_per_job: {result.rss_growth_kib * 1024 / n:.0f} bytes",
-    ]
+    lines = result_lines(result, args.identities, args.seed)
+    lines.insert(4, f"describe: {'yes' if args.describe else 'no'}")
     if args.memory:
         peak, retained = traced_replay(n, **options)
         lines += [

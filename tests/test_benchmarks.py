@@ -1,19 +1,28 @@
-"""Smoke test of ``benchmarks/replay.py``: it runs, prints its fields and is deterministic.
+"""Tests of the benchmarks: ``replay.py`` runs, prints its fields and is deterministic;
+``baseline.py`` (the plain-loop baseline) gets exactly the emulator's results; ``compare.py``
+runs both in turn and reports the ratios.
 
 No timing is asserted: the machine is shared and timings are noisy.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import cast
+from types import ModuleType
+from typing import Any, cast
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-REPLAY = Path(__file__).resolve().parent.parent / "benchmarks" / "replay.py"
+from warmpool import JobPlan, Limits, Quota, Timing, WarmPoolEmulator
+from warmpool.events import JobCreated, PoolTerminated, QuotaRefused
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 FIELDS = (
     "machine",
@@ -22,10 +31,14 @@ FIELDS = (
     "seed",
     "describe",
     "wall_seconds",
+    "cpu_seconds",
     "jobs_per_second",
     "reused",
     "reuse_ratio",
+    "warm_starts",
+    "cold_starts",
     "failed",
+    "end_seconds",
     "simulated_days",
     "peak_rss_growth_kib",
     "peak_rss_growth_per_job",
@@ -35,14 +48,30 @@ MEMORY_FIELDS = ("tracemalloc_peak_per_job", "tracemalloc_retained_per_job")
 Main = Callable[[Sequence[str]], int]
 
 
+def load(name: str) -> ModuleType:
+    """The benchmark script ``benchmarks/<name>.py`` as a module (the scripts import each other
+    by plain name, as they do when run from the command line)."""
+    folder = str(BENCHMARKS)
+    sys.path.insert(0, folder)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(folder)
+
+
 @pytest.fixture(scope="module")
-def replay_main() -> Main:
-    spec = importlib.util.spec_from_file_location("warmpool_benchmarks_replay", REPLAY)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # NamedTuple classes look their module up here
-    spec.loader.exec_module(module)
-    return cast(Main, module.main)
+def replay_module() -> ModuleType:
+    return load("replay")
+
+
+@pytest.fixture(scope="module")
+def baseline_module() -> ModuleType:
+    return load("baseline")
+
+
+@pytest.fixture(scope="module")
+def replay_main(replay_module: ModuleType) -> Main:
+    return cast(Main, replay_module.main)
 
 
 def run(main: Main, capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, str]:
@@ -114,15 +143,250 @@ def test_aws_overhead_runs_every_path(capsys: pytest.CaptureFixture[str]) -> Non
     from tests.conftest import require
 
     require("boto3")
-    path = REPLAY.parent / "aws_overhead.py"
-    spec = importlib.util.spec_from_file_location("warmpool_benchmarks_aws_overhead", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    fields = run(cast(Main, module.main), capsys, "30")
+    fields = run(cast(Main, load("aws_overhead").main), capsys, "30")
     assert fields["jobs"] == "30"
     for route in ("direct", "attached", "server"):
         assert fields[f"{route}_reused"] == "29"
         for operation in ("create", "describe", "list"):
             assert float(fields[f"{route}_{operation}_us"]) > 0
             assert float(fields[f"{route}_{operation}_per_second"]) > 0
+
+
+# -- the plain-loop baseline ------------------------------------------------------------------
+
+RESULTS = ("jobs", "reused", "warm", "failed", "end_time")
+
+
+@pytest.mark.parametrize(
+    ("n", "identities", "seed", "warm_pool_quota", "what"),
+    [
+        (2000, 300, 0, 100_000, "the benchmark's own trace"),
+        (2000, 300, 3, 100_000, "another seed"),
+        (3000, 20, 7, 100_000, "long chains"),
+        (1500, 30, 2, 4, "WarmPoolQuota"),
+    ],
+)
+def test_baseline_gets_the_emulators_results(
+    replay_module: ModuleType,
+    baseline_module: ModuleType,
+    n: int,
+    identities: int,
+    seed: int,
+    warm_pool_quota: int,
+    what: str,
+) -> None:
+    """The plain-loop baseline replays a trace to exactly the emulator's results: the same
+    reuse count, warm and cold starts, failures and final time, and the same jobs start warm
+    (§3 identity key, §4 event order, §5 which endings keep a cluster, §6 reuse and expiry,
+    §7 warm pool quota). Each case drives the rule its ``what`` names, which the emulator's
+    event log must show, or the case would prove nothing."""
+    events: list[Any] = []
+
+    def keep_log(emu: WarmPoolEmulator) -> None:
+        events.extend(emu.events)
+
+    emulated = replay_module.replay(
+        n, identities=identities, seed=seed, warm_pool_quota=warm_pool_quota, on_done=keep_log
+    )
+    planned = baseline_module.baseline(
+        n, identities=identities, seed=seed, warm_pool_quota=warm_pool_quota
+    )
+    assert {k: getattr(planned, k) for k in RESULTS} == {k: getattr(emulated, k) for k in RESULTS}
+    assert emulated.reused == emulated.warm
+    assert 0 < emulated.warm < n
+
+    reasons = Counter(e.reason for e in events if isinstance(e, PoolTerminated))
+    assert reasons["Expired"] > 0
+    assert reasons["Unhealthy"] > 0  # InternalServerError: the cluster is not kept
+    if what == "WarmPoolQuota":
+        assert reasons[what] > 0
+    else:
+        assert not any(isinstance(e, QuotaRefused) for e in events)
+
+    # Job by job: the same jobs start warm.
+    warm_jobs: list[str] = []
+    pools = baseline_module.PlainPools(dict.fromkeys(replay_module.INSTANCE_TYPES, warm_pool_quota))
+
+    def create(request: dict[str, Any], plan: JobPlan) -> bool:
+        warm = bool(pools.create(request, plan))
+        if warm:
+            warm_jobs.append(request["TrainingJobName"])
+        return warm
+
+    replay_module.drive(replay_module.make_trace(identities, seed), n, pools.run_until, create)
+    assert warm_jobs == [e.job for e in events if isinstance(e, JobCreated) and e.cluster]
+
+
+def test_baseline_prints_every_field(
+    baseline_module: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``baseline.py`` prints the fields of ``replay.py`` but ``describe`` and
+    ``tracemalloc``'s, and refuses bad arguments."""
+    fields = run(cast(Main, baseline_module.main), capsys, "300", "--identities", "30")
+    assert set(fields) == set(FIELDS) - {"describe"}
+    assert fields["jobs"] == "300"
+    assert int(fields["warm_starts"]) + int(fields["cold_starts"]) == 300
+    assert fields["reused"] == fields["warm_starts"]
+    with pytest.raises(SystemExit):
+        baseline_module.main(["0"])
+
+
+# Scenarios for the property test: identities that differ in one key field each (instance
+# count; VPC, whose security groups come in any order; network isolation; instance type), on a
+# 10-second grid so that events often fall on one instant.
+ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
+SMALL_TIMING = Timing(cold_start_seconds=20, warm_start_seconds=10)
+SMALL_LIMITS = Limits(max_keep_alive_seconds=3600, max_pool_lifetime_seconds=120)
+IDENTITIES: tuple[dict[str, Any], ...] = (
+    {"type": "ml.m5.xlarge", "count": 1},
+    {"type": "ml.m5.xlarge", "count": 2},
+    {"type": "ml.m5.xlarge", "count": 2, "vpc": True},
+    {"type": "ml.m5.xlarge", "count": 1, "isolated": True},
+    {"type": "ml.c5.xlarge", "count": 1},
+)
+FAILURES = (None, None, "AlgorithmError", "ClientError", "InternalServerError", "CapacityError")
+
+
+def scenario_request(
+    name: str, identity: dict[str, Any], keep_alive: int, max_runtime: int, groups_reversed: bool
+) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "TrainingJobName": name,
+        "RoleArn": ROLE,
+        "AlgorithmSpecification": {
+            "TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1",
+            "TrainingInputMode": "File",
+        },
+        "OutputDataConfig": {"S3OutputPath": "s3://bucket/output"},
+        "ResourceConfig": {
+            "InstanceType": identity["type"],
+            "InstanceCount": identity["count"],
+            "VolumeSizeInGB": 30,
+            "KeepAlivePeriodInSeconds": keep_alive,
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime},
+    }
+    if identity.get("vpc"):
+        groups = ["sg-0a", "sg-0b"]
+        request["VpcConfig"] = {
+            "SecurityGroupIds": groups[::-1] if groups_reversed else groups,
+            "Subnets": ["subnet-0a"],
+        }
+    if identity.get("isolated"):
+        request["EnableNetworkIsolation"] = True
+    return request
+
+
+step = st.tuples(
+    st.integers(0, 6).map(lambda k: 10 * k),  # gap since the previous create
+    st.integers(0, len(IDENTITIES) - 1),
+    st.sampled_from((0, 10, 20, 40, 60)),  # keep-alive
+    # Training seconds. Not 0: the emulator schedules a release when training starts, so a
+    # release due at the very instant of its own start fires after the other releases of that
+    # instant, whatever their creation order; the baseline fires releases in creation order
+    # (§4). The replay's jobs train at least 5 minutes.
+    st.sampled_from((10, 20, 50, 100)),
+    st.sampled_from(FAILURES),
+    st.sampled_from((30, 86400)),  # max runtime: 30 stops a 50 or 100 s plan
+    st.booleans(),  # security groups reversed
+)
+
+
+@given(
+    steps=st.lists(step, min_size=1, max_size=30),
+    quota=st.tuples(st.sampled_from((0, 2, 3, 5, 8)), st.integers(0, 2)),
+)
+# A pool expires at 50, the instant another job is released: the expiry frees the only
+# instance of quota first, so the released cluster is kept and the third job starts warm.
+@example(
+    steps=[
+        (0, 0, 20, 10, None, 86400, False),
+        (10, 3, 20, 20, None, 86400, False),
+        (50, 3, 0, 10, None, 86400, False),
+    ],
+    quota=(1, 0),
+)
+def test_baseline_agrees_with_the_emulator_step_by_step(
+    baseline_module: ModuleType,
+    steps: list[tuple[int, int, int, int, str | None, int, bool]],
+    quota: tuple[int, int],
+) -> None:
+    """Property: on any sequence of creates, the baseline starts the same jobs warm and holds
+    the same warm pool instances per type after each create as the emulator, with the rules the
+    replay uses: identity key with a VPC in any order (§3), events at one instant (§4), plan
+    end, max runtime and failure classes (§5), reuse of the pool Available longest and expiry
+    at min(release + keep-alive, launch + cap) (§6), the warm pool quota (§7)."""
+    quotas = {"ml.m5.xlarge": quota[0], "ml.c5.xlarge": quota[1]}
+    plans: dict[str, JobPlan] = {}
+    emu = WarmPoolEmulator(
+        limits=SMALL_LIMITS,
+        timing=SMALL_TIMING,
+        quotas={t: Quota(warm_pool=q) for t, q in quotas.items()},
+        workload=lambda request: plans.pop(request["TrainingJobName"]),
+    )
+    pools = baseline_module.PlainPools(
+        quotas,
+        cold_start=SMALL_TIMING.cold_start_seconds,
+        warm_start=SMALL_TIMING.warm_start_seconds,
+        lifetime_cap=SMALL_LIMITS.max_pool_lifetime_seconds,
+    )
+    now = 0
+    for number, (gap, which, keep_alive, seconds, failure, max_runtime, flip) in enumerate(steps):
+        now += gap
+        name = f"job-{number}"
+        request = scenario_request(name, IDENTITIES[which], keep_alive, max_runtime, flip)
+        plan = JobPlan(seconds, failure)
+        emu.run_until(now)
+        pools.run_until(now)
+        logged = len(emu.events)
+        plans[name] = plan
+        emu.create_training_job(**request)
+        created = emu.events[logged]
+        assert isinstance(created, JobCreated)
+        assert pools.create(request, plan) == (created.cluster is not None), name
+        for instance_type in quotas:
+            assert pools.retained(instance_type) == emu.quotas.retained(instance_type), name
+    end = now + 1000  # past every release and expiry
+    emu.run_until(end)
+    pools.run_until(end)
+    assert pools.now == emu.now
+    assert pools.reused == sum(1 for e in emu.events if isinstance(e, JobCreated) and e.cluster)
+    assert all(pools.retained(t) == 0 for t in quotas)
+
+
+# -- compare.py ---------------------------------------------------------------------------------
+
+
+def test_compare_runs_both_in_turn(capsys: pytest.CaptureFixture[str]) -> None:
+    """``compare.py`` runs the emulator and the baseline in turn, each in its own process,
+    alternating which goes first, checks they agree and reports each pair's ratio and the
+    medians."""
+    fields = run(cast(Main, load("compare").main), capsys, "200", "--rounds", "2")
+    assert fields["jobs"] == "200"
+    assert fields["rounds"] == "2"
+    assert fields["pair_1"].endswith("(emulator first)")
+    assert fields["pair_2"].endswith("(baseline first)")
+    assert fields["results"].startswith("reused ")
+    assert fields["results"].endswith("(the same in every run)")
+    ratios = [float(fields[f"pair_{k}"].split("ratio ")[1].split(";")[0]) for k in (1, 2)]
+    assert float(fields["median_ratio"]) == pytest.approx(sum(ratios) / 2, abs=0.011)
+    for key in ("emulator_median_seconds", "baseline_median_seconds", "ratio_of_medians"):
+        assert float(fields[key]) > 0
+    assert float(fields["median_cpu_ratio"]) > 0
+
+
+def test_compare_stops_when_the_runs_disagree(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A baseline that does not get the emulator's results is not timed against it."""
+    compare = load("compare")
+    runs = iter(
+        [
+            compare.Run(1.0, 1.0, 100.0, ("9", "9", "1", "0", "5.000")),
+            compare.Run(0.5, 0.5, 10.0, ("8", "8", "2", "0", "5.000")),
+        ]
+    )
+    monkeypatch.setattr(compare, "run_once", lambda *_: next(runs))
+    assert compare.main(["10", "--rounds", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "mismatch: baseline.py in round 1 reported reused 8" in out
