@@ -49,6 +49,9 @@ def billable_seconds(duration: float) -> int:
     >>> billable_seconds(1799.2), billable_seconds(1800.0000000001), billable_seconds(0)
     (1800, 1800, 0)
     """
+    whole = int(duration)
+    if whole == duration:  # whole seconds already: the common case, and the fast one
+        return whole
     return math.ceil(round(duration, 6))
 
 

@@ -227,7 +227,11 @@ class VirtualClock:
             while queue and queue[0][0] <= self._end:
                 self.step()
             return
-        target = self.resolve(until)
+        self._fire_until(self.resolve(until))
+
+    def _fire_until(self, target: float) -> None:
+        """:meth:`run` to a ``target`` already checked by :meth:`resolve` or :meth:`later`."""
+        queue = self._queue
         pop = heapq.heappop
         while queue and queue[0][0] <= target:
             at, _, _, _, callback, arg = pop(queue)

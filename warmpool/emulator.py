@@ -310,21 +310,26 @@ class WarmPoolEmulator:
         ``InvalidControlArgument`` for a time before now or past the clock's range.
         """
         with self._lock:
-            try:
-                target = self._clock.resolve(t)
-            except (TypeError, ValueError, OverflowError) as error:
-                raise InvalidControlArgument(f"run_until: {error}") from None
+            clock = self._clock
+            if (type(t) is int or type(t) is float) and clock.now <= t <= clock.end:
+                target = t  # the common case, checked here in one comparison
+            else:
+                try:
+                    target = clock.resolve(t)
+                except (TypeError, ValueError, OverflowError) as error:
+                    raise InvalidControlArgument(f"run_until: {error}") from None
             self._run(target)
 
     def _run(self, target: float) -> None:
+        """Fire every event due by ``target`` (checked), delivering to subscribers."""
         clock = self._clock
         events = self._events
         if events._subscribers:
             # Deliver to subscribers at each instant, once every event due then has fired.
             while clock.peek() <= target:
-                clock.run(clock.peek())
+                clock._fire_until(clock.peek())
                 events._flush()
-        clock.run(target)
+        clock._fire_until(target)
         events._flush()
 
     def next_event_time(self) -> float | None:
@@ -342,8 +347,9 @@ class WarmPoolEmulator:
     def _settle(self) -> None:
         """Fire every event due now, then deliver pending events (the end of every call)."""
         clock = self._clock
-        if clock.peek() <= clock.now:
-            clock.run(clock.now)
+        now = clock.now
+        if clock.peek() <= now:
+            clock._fire_until(now)
         self._events._flush()
 
     # -- CreateTrainingJob ----------------------------------------------------------------------

@@ -156,6 +156,11 @@ _CODES: dict[type[Event], int] = {kind: code for code, kind in enumerate(EVENT_T
 _Record = tuple[Any, ...]
 
 
+def code(kind: type[Event]) -> int:
+    """The number that stands for ``kind`` in a record (its index in :data:`EVENT_TYPES`)."""
+    return _CODES[kind]
+
+
 def _event(record: _Record) -> Event:
     return EVENT_TYPES[record[0]](*record[1:])
 
@@ -291,7 +296,15 @@ class EventLog:
     the emulator from its own thread, but must not wait for another thread that needs the lock.
     """
 
-    __slots__ = ("_by_job", "_delivering", "_lock", "_pending", "_records", "_subscribers")
+    __slots__ = (
+        "_add",
+        "_by_job",
+        "_delivering",
+        "_lock",
+        "_pending",
+        "_records",
+        "_subscribers",
+    )
 
     def __init__(self, maxlen: int | None = None, *, lock: threading.RLock | None = None) -> None:
         if maxlen is not None and (
@@ -304,6 +317,10 @@ class EventLog:
         self._pending: deque[Event] = deque()
         self._delivering = False
         self._by_job: _JobIndex | None = None
+        #: How the emulator logs a record (``(code, time, job, *fields)``, see :func:`code`):
+        #: the records' own ``append`` while nobody is subscribed (one C call), else
+        #: :meth:`_add_and_queue`. Swapped by :meth:`subscribe` and its unsubscribe function.
+        self._add: Callable[[_Record], None] = self._records.append
 
     def __len__(self) -> int:
         with self._lock:
@@ -390,11 +407,14 @@ class EventLog:
             raise TypeError(f"callback must be callable, not {callback!r}")
         with self._lock:
             self._subscribers.append(callback)
+            self._add = self._add_and_queue
 
         def unsubscribe() -> None:
             with self._lock:
                 if callback in self._subscribers:
                     self._subscribers.remove(callback)
+                if not self._subscribers:
+                    self._add = self._records.append
 
         return unsubscribe
 
@@ -403,11 +423,13 @@ class EventLog:
     # These run while the emulator holds the lock, and do not take it: they are its hot path.
 
     def _record(self, kind: type[Event], *fields: Any) -> None:
-        """Log an event of ``kind`` with ``fields`` in the class's field order."""
-        record = (_CODES[kind], *fields)
+        """Log an event of ``kind`` with ``fields`` in the class's field order (the hot path
+        builds the record itself and calls :attr:`_add`)."""
+        self._add((_CODES[kind], *fields))
+
+    def _add_and_queue(self, record: _Record) -> None:
         self._records.append(record)
-        if self._subscribers:
-            self._pending.append(_event(record))
+        self._pending.append(_event(record))
 
     def _flush(self) -> None:
         """Deliver pending events to subscribers, oldest first.
@@ -415,7 +437,7 @@ class EventLog:
         Not re-entrant: when a subscriber calls the emulator, the events that call causes are
         delivered after the subscriber returns, so every subscriber sees events in log order.
         """
-        if self._delivering:
+        if self._delivering or not self._pending:
             return
         self._delivering = True
         try:

@@ -17,7 +17,15 @@ from typing import Final
 from . import lifecycle as lc
 from .billing import BillingLedger
 from .clock import EXPIRY, VirtualClock
-from .events import EventLog, KeepAliveUpdated, PoolKept, PoolReused, PoolTerminated, QuotaRefused
+from .events import (
+    EventLog,
+    KeepAliveUpdated,
+    PoolKept,
+    PoolReused,
+    PoolTerminated,
+    QuotaRefused,
+    code,
+)
 from .identity import IdentityKey
 from .jobs import KEEPABLE_FAILURES, Job
 from .quota import QuotaLedger
@@ -26,12 +34,25 @@ __all__ = ["WarmPools"]
 
 _AVAILABLE: Final = lc.AVAILABLE
 _POOL: Final = lc.POOL
+# Event records are built here, on the hot path: (code, time, job, *fields in class order).
+_POOL_KEPT: Final = code(PoolKept)
+_POOL_REUSED: Final = code(PoolReused)
+_POOL_TERMINATED: Final = code(PoolTerminated)
 
 
 class WarmPools:
     """The ``Available`` warm pools of one emulator and the rules that move them."""
 
-    __slots__ = ("_available", "_billing", "_by_key", "_cap", "_clock", "_events", "_quotas")
+    __slots__ = (
+        "_available",
+        "_billing",
+        "_by_key",
+        "_cap",
+        "_clock",
+        "_events",
+        "_expiry",
+        "_quotas",
+    )
 
     def __init__(
         self,
@@ -50,6 +71,7 @@ class WarmPools:
         # longer Available) are skipped lazily. job seq -> Available job.
         self._by_key: dict[IdentityKey, deque[Job]] = {}
         self._available: dict[int, Job] = {}
+        self._expiry = self._on_expiry  # bound once
 
     def __len__(self) -> int:
         """How many pools are ``Available``."""
@@ -90,7 +112,7 @@ class WarmPools:
         job.launched_at = donor.launched_at
         job.warm = True
         job.pool = lc.IN_USE
-        self._events._record(PoolReused, self._clock.now, donor.name, donor.cluster, job.name)
+        self._events._add((_POOL_REUSED, self._clock.now, donor.name, donor.cluster, job.name))
 
     # -- release ----------------------------------------------------------------------------------
 
@@ -127,7 +149,7 @@ class WarmPools:
             job.pool = _POOL(job.pool or "", "terminate")
             job.retained_billable = 0
             job.pool_reason = reason
-            self._events._record(PoolTerminated, now, job.name, job.cluster, reason, 0)
+            self._events._add((_POOL_TERMINATED, now, job.name, job.cluster, reason, 0))
             return
         assert launched is not None and job.keep_alive is not None and job.cluster is not None
         job.pool = _POOL(job.pool or "", "keep")
@@ -149,8 +171,8 @@ class WarmPools:
             while index and queue[index - 1].available_at == now and queue[index - 1].seq > job.seq:
                 index -= 1
             queue.insert(index, job)
-        self._clock.schedule(expires, self._on_expiry, job, priority=EXPIRY, order=job.seq)
-        self._events._record(PoolKept, now, job.name, job.cluster, expires)
+        self._clock.schedule(expires, self._expiry, job, priority=EXPIRY, order=job.seq)
+        self._events._add((_POOL_KEPT, now, job.name, job.cluster, expires))
 
     # -- the end of an Available pool ----------------------------------------------------------
 
@@ -161,8 +183,15 @@ class WarmPools:
         spec = job.spec
         self._quotas._release(spec.instance_type, spec.instance_count)
         assert job.retained_billable is not None
-        self._events._record(
-            PoolTerminated, self._clock.now, job.name, job.cluster, reason, job.retained_billable
+        self._events._add(
+            (
+                _POOL_TERMINATED,
+                self._clock.now,
+                job.name,
+                job.cluster,
+                reason,
+                job.retained_billable,
+            )
         )
 
     def update_keep_alive(self, job: Job, keep_alive: int) -> None:
@@ -178,7 +207,7 @@ class WarmPools:
             self.terminate(job, "Released")
         else:
             job.expires_at = expires
-            self._clock.schedule(expires, self._on_expiry, job, priority=EXPIRY, order=job.seq)
+            self._clock.schedule(expires, self._expiry, job, priority=EXPIRY, order=job.seq)
 
     def _leave(self, job: Job, trigger: str, reason: str) -> None:
         """What ``Available -> Reused`` and ``Available -> Terminated`` share."""

@@ -22,7 +22,7 @@ from . import lifecycle as lc
 from .billing import BillingLedger, training_seconds
 from .clock import RELEASE, START, VirtualClock
 from .config import Timing
-from .events import EventLog, JobCreated, JobReleased, StopRequested, TrainingStarted
+from .events import EventLog, JobCreated, JobReleased, StopRequested, TrainingStarted, code
 from .jobs import Job
 from .pools import WarmPools, expiry_is_live
 from .quota import QuotaLedger
@@ -34,6 +34,10 @@ _STATUS: Final = lc.TRAINING_JOB_STATUS
 _STARTING: Final = lc.STARTING
 _TRAINING: Final = lc.TRAINING
 _STOPPING: Final = lc.STOPPING
+# Event records are built here, on the hot path: (code, time, job, *fields in class order).
+_JOB_CREATED: Final = code(JobCreated)
+_TRAINING_STARTED: Final = code(TrainingStarted)
+_JOB_RELEASED: Final = code(JobReleased)
 
 #: Called with a job and its previous ``TrainingJobStatus`` whenever that status changes.
 StatusListener = Callable[[Job, str], None]
@@ -47,8 +51,12 @@ class Training:
         "_clock",
         "_clusters",
         "_events",
+        "_max_runtime",
+        "_plan_end",
         "_pools",
         "_quotas",
+        "_start",
+        "_stop_done",
         "_timing",
         "status_listener",
     )
@@ -69,6 +77,11 @@ class Training:
         self._events = events
         self._pools = pools
         self._clusters = 0  # clusters launched so far: the next one's id is this + 1
+        # The callbacks, bound once (scheduling then allocates no method object).
+        self._start = self._on_start
+        self._plan_end = self._on_plan_end
+        self._max_runtime = self._on_max_runtime
+        self._stop_done = self._on_stop_done
         #: Told of every change of a job's TrainingJobStatus (the listing's indexes use it).
         self.status_listener: StatusListener | None = None
 
@@ -78,7 +91,7 @@ class Training:
         """Start a job just created: warm on ``donor``'s pool, else cold on a new cluster."""
         now = self._clock.now
         if donor is not None:
-            self._events._record(JobCreated, now, job.name, donor.cluster)
+            self._events._add((_JOB_CREATED, now, job.name, donor.cluster))
             self._pools.reuse(donor, job)
             start_at = now + self._timing.warm_start_seconds
         else:
@@ -87,9 +100,9 @@ class Training:
                 quotas._start_training(instance_type, count)
             if job.keep_alive:
                 job.pool = lc.IN_USE
-            self._events._record(JobCreated, now, job.name, None)
+            self._events._add((_JOB_CREATED, now, job.name, None))
             start_at = now + self._timing.cold_start_seconds
-        self._clock.schedule(start_at, self._on_start, job, priority=START, order=job.seq)
+        self._clock.schedule(start_at, self._start, job, priority=START, order=job.seq)
 
     def _on_start(self, job: Job) -> None:
         now = self._clock.now
@@ -105,11 +118,11 @@ class Training:
         plan = job.plan
         max_runtime = job.spec.max_runtime
         if plan is not None and plan.training_seconds <= max_runtime:
-            end, callback = now + plan.training_seconds, self._on_plan_end
+            end, callback = now + plan.training_seconds, self._plan_end
         else:
-            end, callback = now + max_runtime, self._on_max_runtime
+            end, callback = now + max_runtime, self._max_runtime
         self._clock.schedule(end, callback, job, priority=RELEASE, order=job.seq)
-        self._events._record(TrainingStarted, now, job.name, job.cluster, job.warm)
+        self._events._add((_TRAINING_STARTED, now, job.name, job.cluster, job.warm))
 
     # -- the end of training ----------------------------------------------------------------------
 
@@ -138,7 +151,7 @@ class Training:
             self.status_listener(job, "InProgress")
         self._clock.schedule(
             now + self._timing.stopping_seconds,
-            self._on_stop_done,
+            self._stop_done,
             job,
             priority=RELEASE,
             order=job.seq,
@@ -173,7 +186,7 @@ class Training:
                 record(
                     job.name, job.cluster, instance_type, count, spec.role, started, now, seconds
                 )
-        self._events._record(JobReleased, now, job.name, _STATUS[state], state, job.cluster)
+        self._events._add((_JOB_RELEASED, now, job.name, _STATUS[state], state, job.cluster))
         if self.status_listener is not None:
             self.status_listener(job, previous)
         if job.pool is not None:

@@ -203,6 +203,7 @@ def _translate_java_pattern(pattern: str) -> str:
     out: list[str] = []
     index, size = 0, len(pattern)
     in_class = False
+    plain_groups = re.search(r"\\[1-9]|\\k<", pattern) is not None  # back-references
     class_opened_at = -1  # index just after "[" or "[^": a "]" there is a literal
     while index < size:
         char = pattern[index]
@@ -256,7 +257,10 @@ def _translate_java_pattern(pattern: str) -> str:
                 out.append("[")
             class_opened_at = index
             continue
-        out.append(_JAVA_DOT if char == "." else char)
+        if char == "(" and not pattern.startswith("?", index + 1) and not plain_groups:
+            out.append("(?:")  # nothing reads the groups: non-capturing ones match faster
+        else:
+            out.append(_JAVA_DOT if char == "." else char)
         index += 1
     if in_class:
         raise _UnsupportedPattern("unterminated character class")
@@ -833,11 +837,21 @@ class _Compiler:
         fast: _Fast
         if plain_key is not None and plain_value is not None:
             # Maps of plain strings (HyperParameters): no Python-level loop. str.join refuses
-            # anything but strings; min/max of the lengths check the bounds; one search for
-            # line terminators over all keys, one over all values.
+            # anything but strings; when all keys (all values) together are no longer than one
+            # may be, each one is short enough, else min/max of the lengths decide; one search
+            # for line terminators over the keys, one over the values.
             key_low, key_high, key_dot = plain_key
             value_low, value_high, value_dot = plain_value
             search = _LINE_TERMINATORS.search
+
+            def breaks_line(text: str) -> bool:  # Java's "." matches no line terminator
+                if "\n" in text or "\r" in text:
+                    return True
+                return not text.isascii() and search(text) is not None
+
+            def lengths_ok(texts: Any, shortest: int, longest: int) -> bool:
+                lengths = list(map(len, texts))
+                return shortest <= min(lengths) and max(lengths) <= longest
 
             def fast(value: Any) -> bool:
                 if type(value) is not dict and not isinstance(value, Mapping):
@@ -846,22 +860,22 @@ class _Compiler:
                     return False
                 if not value:
                     return True
-                keys = value.keys()
-                values = value.values()
                 try:
-                    key_text = "".join(keys)
-                    value_text = "".join(values)
+                    key_text = "".join(value)
+                    value_text = "".join(value.values())
                 except TypeError:  # a key or value that is not a str
                     return False
-                lengths = list(map(len, keys))
-                if min(lengths) < key_low or max(lengths) > key_high:
+                if (len(key_text) > key_high or key_low) and not lengths_ok(
+                    value, key_low, key_high
+                ):
                     return False
-                lengths = list(map(len, values))
-                if min(lengths) < value_low or max(lengths) > value_high:
+                if (len(value_text) > value_high or value_low) and not lengths_ok(
+                    value.values(), value_low, value_high
+                ):
                     return False
-                if key_dot and search(key_text) is not None:
+                if key_dot and breaks_line(key_text):
                     return False
-                return not (value_dot and search(value_text) is not None)
+                return not (value_dot and breaks_line(value_text))
 
         else:
 
