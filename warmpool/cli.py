@@ -129,6 +129,13 @@ def _describe_event(event: Event) -> str:
     return type(event).__name__
 
 
+def _status(job: Mapping[str, Any]) -> str:
+    """The job's status, with its secondary status when that says more: ``InProgress
+    (Training)``, but ``Completed``."""
+    status, secondary = job["TrainingJobStatus"], job.get("SecondaryStatus", "")
+    return status if secondary in ("", status) else f"{status} ({secondary})"
+
+
 def _table(emu: WarmPoolEmulator, names: Sequence[str]) -> str:
     header = ("Job", "Status", "Warm pool status", "Time left", "Billable seconds", "Reused by")
     rows = [header]
@@ -140,7 +147,7 @@ def _table(emu: WarmPoolEmulator, names: Sequence[str]) -> str:
         rows.append(
             (
                 name,
-                job["TrainingJobStatus"],
+                _status(job),
                 pool.get("Status", "-"),
                 "-" if left is None else _clock(left)[1:],
                 str(pool.get("ResourceRetainedBillableTimeInSeconds", "-")),
@@ -157,7 +164,9 @@ def _table(emu: WarmPoolEmulator, names: Sequence[str]) -> str:
 
 
 def demo(out: Any = None, *, keep_alive: int = 1800, gap: int = 1000) -> WarmPoolEmulator:
-    """Run the AWS guide's walk-through and print a timeline and the console's table to ``out``."""
+    """Run the AWS guide's walk-through and print its timeline to ``out``, with the console's
+    table while job 2 trains (job 1 ``Reused``, job 2's warm pool ``InUse``, as the AWS guide
+    shows them), after job 2 completed, and after its warm pool is terminated; then the bill."""
     out = sys.stdout if out is None else out
     emu = WarmPoolEmulator(quotas={INSTANCE_TYPE: Quota(warm_pool=1)}, workload=epochs_workload)
     names = ("my-training-job-1", "my-training-job-2")
@@ -191,7 +200,14 @@ def demo(out: Any = None, *, keep_alive: int = 1800, gap: int = 1000) -> WarmPoo
     first_pool = emu.warm_pool(names[0])
     warm = first_pool is not None and first_pool.status == "Reused"  # job 2 took job 1's pool
     start = timing.warm_start_seconds if warm else timing.cold_start_seconds
-    emu.advance(start + 2 * SECONDS_PER_EPOCH)  # job 2 trains two epochs
+    emu.advance(start + SECONDS_PER_EPOCH)  # job 2 is one epoch into its two
+    timeline()
+    say()
+    where = "on the warm pool it took over" if warm else "on a new cluster"
+    say(f"At {_clock(emu.now)}, while {names[1]} trains {where}:")
+    say(_table(emu, names))
+    say()
+    emu.advance(SECONDS_PER_EPOCH)  # job 2 trains its second epoch and completes
     emu.advance(min(600, keep_alive // 2))
     timeline()
     say()
@@ -486,7 +502,9 @@ def _main(argv: Sequence[str] | None) -> int:
     parser.add_argument("--version", action="version", version=f"warmpool {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     demo_parser = commands.add_parser(
-        "demo", help="run the AWS guide's warm pool walk-through and print its timeline"
+        "demo",
+        help="run the AWS guide's warm pool walk-through and print its timeline, with the "
+        "console's table while job 2 trains and after",
     )
     demo_parser.add_argument(
         "--keep-alive",
