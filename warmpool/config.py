@@ -55,7 +55,7 @@ Limits.API_MODEL = Limits(max_keep_alive_seconds=21600, max_pool_lifetime_second
 
 @attrs.frozen
 class Timing:
-    """How long the phases of a job take (SPEC §5).
+    """How long the phases of a job take (decisions D7 and D9).
 
     ``cold_start_seconds``: create to training start when a new cluster is launched.
     ``warm_start_seconds``: create to training start when a warm pool is taken over.

@@ -76,7 +76,7 @@ Decision(allowed=False, reason='explicit-deny', statement='OnlyZero')
 >>> only_zero.evaluate("sagemaker:CreateTrainingJob", "*", {"sagemaker:KeepAlivePeriod": 0})
 Decision(allowed=True, reason='allowed', statement='Statement[0]')
 
-The rule is the ``when_missing`` value computed in ``_compile_test`` (§9, decision D21).
+The rule is the ``when_missing`` value computed in ``_compile_test`` (decision D21).
 
 Numbers
 -------
@@ -249,7 +249,7 @@ def _compile_test(operator_name: str, values: tuple[Number, ...]) -> tuple[_Cont
     if base not in _NUMERIC_OPERATORS:
         raise ValueError(_unsupported_operator_message(operator_name))
     # A missing key: ...IfExists forms and the negated NumericNotEquals hold, positive
-    # operators do not (the IAM User Guide's condition-operator rule; §9, D21).
+    # operators do not (the IAM User Guide's condition-operator rule; D21).
     when_missing = base != operator_name or base == "NumericNotEquals"
     test: _ContextTest
     if base == "NumericEquals":

@@ -1,4 +1,4 @@
-"""The identity key: which fields must be equal for a warm pool to move to a new job (SPEC §3).
+"""The identity key: which fields must be equal for a warm pool to move to a new job (D2).
 
 Two jobs match if and only if their keys are equal. The key is built from a *validated*
 ``CreateTrainingJob`` request and normalised so that equal configurations compare equal:

@@ -1,4 +1,5 @@
-"""The two lifecycles, each defined once as a ``transitions`` state machine (SPEC §5, §6).
+"""The two lifecycles, each defined once as a ``transitions`` state machine (see "The two
+lifecycles" in docs/concepts.md).
 
 * :data:`POOL_MACHINE`: the warm pool status of one job,
   ``InUse -> Available -> Reused | Terminated`` and ``InUse -> Terminated``.

@@ -1,5 +1,5 @@
-"""``ListTrainingJobs``: filters, sorting and ``NextToken`` paging over sorted indexes (SPEC §9,
-D20).
+"""``ListTrainingJobs``: filters, sorting and ``NextToken`` paging over sorted indexes (D20,
+D36).
 
 A page costs O(log N + what it reads): the jobs are kept in three sorted indexes (by name, by
 creation time and by status), a ``NextToken`` holds the sort key of the last job returned, and a

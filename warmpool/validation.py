@@ -1134,7 +1134,7 @@ def validation_error(problems: list[tuple[str, str]], operation: str) -> Validat
 
 
 def create_rule_problems(request: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Rules of ``CreateTrainingJob`` that botocore's model cannot express (SPEC §9, D3, D16),
+    """Rules of ``CreateTrainingJob`` that botocore's model cannot express (D3, D16),
     on ``ResourceConfig`` and ``StoppingCondition``, as ``(path, item)`` problems to add to
     those of :meth:`RequestValidator.problems`.
 
