@@ -54,7 +54,7 @@ from .events import EventLog, JobDeleted, QuotaRefused
 from .iam import Policy
 from .identity import IdentityKey
 from .intake import Intake, freeze, thaw, validator_for
-from .jobs import Job, JobSpec
+from .jobs import AnyJob, FinishedJob, Job, JobSpec
 from .listing import Listing
 from .pools import WarmPools
 from .quota import Quota, QuotaLedger, training_limit_message
@@ -209,7 +209,7 @@ class WarmPoolEmulator:
         self._billing = BillingLedger(clock, prices, lock=self._lock)
         self._events = EventLog(event_log_maxlen, lock=self._lock)
         self._intake = Intake(validator_for(limits.max_keep_alive_seconds))
-        self._jobs: dict[str, Job] = {}  # by name, in creation order
+        self._jobs: dict[str, AnyJob] = {}  # by name, in creation order
         self._tags = TagStore(region, account)  # tags by job name; nothing for untagged jobs
         self._seq = 0  # jobs created so far
         self._pools = WarmPools(
@@ -219,6 +219,7 @@ class WarmPoolEmulator:
             clock, timing, self._quotas, self._billing, self._events, self._pools
         )
         self._listing = Listing(self._jobs, clock)
+        self._pools.on_finished = self._training.on_finished = self._finished
         self._responder = Responder(clock, f"arn:aws:sagemaker:{region}:{account}:training-job/")
 
     def fresh(self) -> WarmPoolEmulator:
@@ -359,7 +360,7 @@ class WarmPoolEmulator:
         with self._lock:
             # validate (D15: the request, the IAM policy, the name)
             spec, name, hyperparameters, tags = self._intake.create(request)
-            frozen_tags = self._tags.checked("CreateTrainingJob", tags)
+            frozen_tags = None if tags is None else self._tags.checked("CreateTrainingJob", tags)
             arn = self._responder.arn(name)
             if self._policy is not None:
                 self._authorize(arn, spec.keep_alive)
@@ -373,17 +374,26 @@ class WarmPoolEmulator:
             donor = self._pools.find(spec.key) if spec.reusable else None
             if donor is None:
                 self._check_training_quota(name, spec)
-            plan = self._plan(request)
+            plan = None if self._workload is None else self._plan(request)
             # record
             self._seq += 1
             job = Job(name, self._seq, spec, hyperparameters, plan, self._clock.now)
             self._jobs[name] = job
-            self._tags.record(name, frozen_tags)
-            self._listing.added(job)
+            if frozen_tags is not None:
+                self._tags.record(name, frozen_tags)
+            if self._listing.active:
+                self._listing.added(job)
             self._training.launch(job, donor)
             self._settle()
             # answer
             return self._responder.answer({"TrainingJobArn": arn})
+
+    def _finished(self, job: Job) -> None:
+        """A job will never change again: keep it as a compact record (D37)."""
+        record = FinishedJob(job)
+        self._jobs[job.name] = record
+        if self._listing.active:
+            self._listing.replaced(job, record)
 
     def _authorize(self, arn: str, keep_alive: int | None) -> None:
         """The IAM policy's verdict on a create (D21): ``AccessDeniedException`` unless allowed."""
@@ -420,8 +430,7 @@ class WarmPoolEmulator:
 
     def _plan(self, request: Mapping[str, Any]) -> JobPlan | None:
         """The workload hook's plan for an accepted request (D25)."""
-        if self._workload is None:
-            return None
+        assert self._workload is not None
         plan = self._workload(request)
         if plan is not None and not isinstance(plan, JobPlan):
             raise TypeError(f"the workload hook must return a JobPlan or None, not {plan!r}")
@@ -439,7 +448,7 @@ class WarmPoolEmulator:
             self._settle()
             return self._responder.answer(self._responder.describe(job))
 
-    def _named(self, request: Mapping[str, Any]) -> Job | None:
+    def _named(self, request: Mapping[str, Any]) -> AnyJob | None:
         """The job of a request that is exactly ``{"TrainingJobName": name}`` of an existing
         job: valid without more checks (the name passed them when the job was created)."""
         if len(request) != 1:
@@ -447,7 +456,7 @@ class WarmPoolEmulator:
         name = request.get("TrainingJobName")
         return self._jobs.get(name) if type(name) is str else None
 
-    def _get(self, operation: str, name: str) -> Job:
+    def _get(self, operation: str, name: str) -> AnyJob:
         job = self._jobs.get(name)
         if job is None:
             raise ValidationException(
@@ -472,10 +481,12 @@ class WarmPoolEmulator:
             job = self._get(op, request["TrainingJobName"])
             _check_update(job, request)
             if _DEBUG_UPDATES.intersection(request):
+                assert isinstance(job, Job)  # InProgress: a live job (checked above)
                 _apply_debug_updates(job, request)
                 job.last_modified = self._clock.now
             resource = request.get("ResourceConfig")
             if resource is not None:
+                assert isinstance(job, Job)  # its pool is Available: a live job (checked above)
                 self._pools.update_keep_alive(job, resource["KeepAlivePeriodInSeconds"])
             self._settle()
             return self._responder.answer({"TrainingJobArn": self._responder.arn(job.name)})
@@ -497,6 +508,7 @@ class WarmPoolEmulator:
                     field="TrainingJobName",
                     operation=op,
                 )
+            assert isinstance(job, Job)  # InProgress: a live job
             self._training.stop(job)
             self._settle()
             return self._responder.answer({})
@@ -585,6 +597,7 @@ class WarmPoolEmulator:
                     f"complete_training_job: {name!r} is not training (its SecondaryStatus is "
                     f"{job.state}); a job can be completed only while it is Training"
                 )
+            assert isinstance(job, Job)  # Training: a live job
             self._training.release(job, "complete")
             self._settle()
 
@@ -616,6 +629,7 @@ class WarmPoolEmulator:
                     f"fail_training_job: {name!r} is {_STATUS[job.state]}; a job can be failed "
                     "only while it is InProgress"
                 )
+            assert isinstance(job, Job)  # InProgress: a live job
             self._training.release(job, "fail", str.__str__(failure_class), str.__str__(message))
             self._settle()
 
@@ -634,7 +648,7 @@ class WarmPoolEmulator:
             self._settle()
             return len(victims)
 
-    def _control_job(self, control: str, name: object) -> Job:
+    def _control_job(self, control: str, name: object) -> AnyJob:
         if not isinstance(name, str):
             raise InvalidControlArgument(f"{control}: the job name must be a str, not {name!r}")
         job = self._jobs.get(str.__str__(name))
@@ -687,7 +701,7 @@ _DEBUG_UPDATES: Final = frozenset(
 )
 
 
-def _check_update(job: Job, request: Mapping[str, Any]) -> None:
+def _check_update(job: AnyJob, request: Mapping[str, Any]) -> None:
     """``ValidationException`` if the job's status does not allow the update (D18)."""
     op = "UpdateTrainingJob"
     if "ResourceConfig" in request and job.pool != _AVAILABLE:

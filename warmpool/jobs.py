@@ -10,13 +10,21 @@ job to job by copying those two numbers.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from . import lifecycle as lc
 from .config import JobPlan
 from .identity import IdentityKey
 
-__all__ = ["DEFAULT_MAX_RUNTIME", "KEEPABLE_FAILURES", "Job", "JobSpec"]
+__all__ = [
+    "DEFAULT_MAX_RUNTIME",
+    "KEEPABLE_FAILURES",
+    "AnyJob",
+    "FinishedJob",
+    "Job",
+    "JobSpec",
+    "is_finished",
+]
 
 #: ``StoppingCondition.MaxRuntimeInSeconds`` when the request gives none (one day).
 DEFAULT_MAX_RUNTIME: Final = 86400
@@ -153,3 +161,152 @@ class Job:
     def status(self) -> str:
         """``TrainingJobStatus``."""
         return lc.TRAINING_JOB_STATUS[self.state]
+
+
+class FinishedJob:
+    """A job that will never change again: its training ended and its warm pool, if it had
+    one, was reused or terminated.
+
+    The emulator swaps each :class:`Job` for one of these the moment it is finished. It reads
+    the same (the same attribute names, read-only) but keeps its values in one tuple of plain
+    values, which Python's garbage collector stops tracking: a simulation of a million jobs
+    then holds a million records the collector never walks, instead of a million objects of
+    twenty slots it walks at every full collection.
+    """
+
+    __slots__ = ("_values", "spec")
+
+    #: A finished job has no plan left.
+    plan: None = None
+
+    def __init__(self, job: Job) -> None:
+        self.spec = job.spec
+        self._values: tuple[Any, ...] = (
+            job.name,
+            job.seq,
+            job.hyperparameters,
+            job.keep_alive,
+            job.created_at,
+            job.last_modified,
+            job.state,
+            job.pool,
+            job.cluster,
+            job.launched_at,
+            job.warm,
+            job.started_at,
+            job.stop_requested_at,
+            job.ended_at,
+            job.failure_reason,
+            job.available_at,
+            job.expires_at,
+            job.pool_reason,
+            job.retained_billable,
+            job.reused_by,
+            job.updates,
+        )
+
+    def __repr__(self) -> str:
+        return f"<FinishedJob {self.name} {self.state} pool={self.pool}>"
+
+    @property
+    def status(self) -> str:
+        """``TrainingJobStatus``."""
+        return lc.TRAINING_JOB_STATUS[self.state]
+
+    # One read-only property per field of Job, in the order of _values.
+
+    @property
+    def name(self) -> str:
+        return self._values[0]  # type: ignore[no-any-return]
+
+    @property
+    def seq(self) -> int:
+        return self._values[1]  # type: ignore[no-any-return]
+
+    @property
+    def hyperparameters(self) -> bytes | None:
+        return self._values[2]  # type: ignore[no-any-return]
+
+    @property
+    def keep_alive(self) -> int | None:
+        return self._values[3]  # type: ignore[no-any-return]
+
+    @property
+    def created_at(self) -> float:
+        return self._values[4]  # type: ignore[no-any-return]
+
+    @property
+    def last_modified(self) -> float:
+        return self._values[5]  # type: ignore[no-any-return]
+
+    @property
+    def state(self) -> str:
+        return self._values[6]  # type: ignore[no-any-return]
+
+    @property
+    def pool(self) -> str | None:
+        return self._values[7]  # type: ignore[no-any-return]
+
+    @property
+    def cluster(self) -> int | None:
+        return self._values[8]  # type: ignore[no-any-return]
+
+    @property
+    def launched_at(self) -> float | None:
+        return self._values[9]  # type: ignore[no-any-return]
+
+    @property
+    def warm(self) -> bool:
+        return self._values[10]  # type: ignore[no-any-return]
+
+    @property
+    def started_at(self) -> float | None:
+        return self._values[11]  # type: ignore[no-any-return]
+
+    @property
+    def stop_requested_at(self) -> float | None:
+        return self._values[12]  # type: ignore[no-any-return]
+
+    @property
+    def ended_at(self) -> float | None:
+        return self._values[13]  # type: ignore[no-any-return]
+
+    @property
+    def failure_reason(self) -> str | None:
+        return self._values[14]  # type: ignore[no-any-return]
+
+    @property
+    def available_at(self) -> float | None:
+        return self._values[15]  # type: ignore[no-any-return]
+
+    @property
+    def expires_at(self) -> float | None:
+        return self._values[16]  # type: ignore[no-any-return]
+
+    @property
+    def pool_reason(self) -> str | None:
+        return self._values[17]  # type: ignore[no-any-return]
+
+    @property
+    def retained_billable(self) -> int | None:
+        return self._values[18]  # type: ignore[no-any-return]
+
+    @property
+    def reused_by(self) -> str | None:
+        return self._values[19]  # type: ignore[no-any-return]
+
+    @property
+    def updates(self) -> bytes | None:
+        return self._values[20]  # type: ignore[no-any-return]
+
+
+#: A job as the emulator holds it: live, or finished.
+AnyJob = Job | FinishedJob
+
+
+def is_finished(job: Job) -> bool:
+    """Whether a job will never change again (see :class:`FinishedJob`)."""
+    return job.state in lc.TERMINAL_JOB_STATES and (job.pool is None or job.pool in _ENDED)
+
+
+_ENDED: Final = frozenset({lc.REUSED, lc.TERMINATED})

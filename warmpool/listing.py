@@ -25,7 +25,7 @@ from typing import Any, Final
 from . import lifecycle as lc
 from .clock import VirtualClock
 from .errors import ValidationException
-from .jobs import Job
+from .jobs import AnyJob
 from .validation import load_model, problem, validation_error
 
 __all__ = ["Listing", "SortedJobs", "StatusIndex"]
@@ -38,7 +38,7 @@ _BLOCK: Final = 512  # jobs per block of a SortedJobs
 Key = tuple[Any, ...]
 
 #: The sort key of a job for each ``SortBy`` (ties sort by name, D20).
-SORT_KEYS: Final[Mapping[str, Callable[[Job], Key]]] = {
+SORT_KEYS: Final[Mapping[str, Callable[[AnyJob], Key]]] = {
     "Name": lambda job: (job.name,),
     "CreationTime": lambda job: (job.created_at, job.name),
     "Status": lambda job: (_STATUS[job.state], job.name),
@@ -55,10 +55,10 @@ class SortedJobs:
 
     __slots__ = ("_blocks", "_key", "_maxes")
 
-    def __init__(self, key: Callable[[Job], Key], jobs: list[Job] | None = None) -> None:
+    def __init__(self, key: Callable[[AnyJob], Key], jobs: list[AnyJob] | None = None) -> None:
         self._key = key
         ordered = sorted(jobs or [], key=key)
-        self._blocks: list[list[Job]] = [
+        self._blocks: list[list[AnyJob]] = [
             ordered[i : i + _BLOCK] for i in range(0, len(ordered), _BLOCK)
         ]
         self._maxes: list[Key] = [key(block[-1]) for block in self._blocks]
@@ -66,7 +66,7 @@ class SortedJobs:
     def __len__(self) -> int:
         return sum(len(block) for block in self._blocks)
 
-    def add(self, job: Job) -> None:
+    def add(self, job: AnyJob) -> None:
         key = self._key(job)
         blocks, maxes = self._blocks, self._maxes
         if not blocks:
@@ -83,7 +83,7 @@ class SortedJobs:
             blocks[index : index + 1] = [block[:_BLOCK], block[_BLOCK:]]
             maxes[index : index + 1] = [self._key(block[_BLOCK - 1]), self._key(block[-1])]
 
-    def remove(self, job: Job, key: Key | None = None) -> None:
+    def remove(self, job: AnyJob, key: Key | None = None) -> None:
         """Remove ``job``, whose key is ``key`` (default: its key now)."""
         key = self._key(job) if key is None else key
         blocks, maxes = self._blocks, self._maxes
@@ -99,7 +99,7 @@ class SortedJobs:
         elif position == len(block):
             maxes[index] = self._key(block[-1])
 
-    def after(self, key: Key | None, *, descending: bool = False) -> Iterator[Job]:
+    def after(self, key: Key | None, *, descending: bool = False) -> Iterator[AnyJob]:
         """The jobs whose key is after ``key`` (all, if ``None``) in ascending order, or before
         it in descending order."""
         blocks, maxes = self._blocks, self._maxes
@@ -139,26 +139,26 @@ class StatusIndex:
 
     __slots__ = ("_parts",)
 
-    def __init__(self, jobs: list[Job]) -> None:
+    def __init__(self, jobs: list[AnyJob]) -> None:
         self._parts: dict[str, SortedJobs] = {}
-        by_status: dict[str, list[Job]] = {}
+        by_status: dict[str, list[AnyJob]] = {}
         for job in jobs:
             by_status.setdefault(_STATUS[job.state], []).append(job)
         for status, members in by_status.items():
             self._parts[status] = SortedJobs(_NAME_KEY, members)
 
-    def add(self, job: Job) -> None:
+    def add(self, job: AnyJob) -> None:
         status = _STATUS[job.state]
         part = self._parts.get(status)
         if part is None:
             part = self._parts[status] = SortedJobs(_NAME_KEY)
         part.add(job)
 
-    def remove(self, job: Job, status: str | None = None) -> None:
+    def remove(self, job: AnyJob, status: str | None = None) -> None:
         """Remove ``job``, whose status is ``status`` (default: its status now)."""
         self._parts[_STATUS[job.state] if status is None else status].remove(job)
 
-    def after(self, key: Key | None, *, descending: bool = False) -> Iterator[Job]:
+    def after(self, key: Key | None, *, descending: bool = False) -> Iterator[AnyJob]:
         """As :meth:`SortedJobs.after`, for keys ``(status, name)``."""
         for status in sorted(self._parts, reverse=descending):
             part = self._parts[status]
@@ -171,7 +171,7 @@ class StatusIndex:
             yield from part.after(within, descending=descending)
 
 
-def _name_key(job: Job) -> Key:
+def _name_key(job: AnyJob) -> Key:
     return (job.name,)
 
 
@@ -181,31 +181,35 @@ _NAME_KEY: Final = _name_key
 class Listing:
     """Answers ``ListTrainingJobs`` for one emulator from its job table."""
 
-    __slots__ = ("_clock", "_indexes", "_jobs")
+    __slots__ = ("_clock", "_indexes", "_jobs", "active")
 
-    def __init__(self, jobs: dict[str, Job], clock: VirtualClock) -> None:
+    def __init__(self, jobs: dict[str, AnyJob], clock: VirtualClock) -> None:
         self._jobs = jobs
         self._clock = clock
         self._indexes: dict[str, SortedJobs | StatusIndex] | None = None  # built when first used
+        #: Whether the indexes exist (and must be told of every change).
+        self.active = False
 
     # -- keeping the indexes -------------------------------------------------------------------
 
-    @property
-    def active(self) -> bool:
-        """Whether the indexes exist (and must be told of every change)."""
-        return self._indexes is not None
-
-    def added(self, job: Job) -> None:
+    def added(self, job: AnyJob) -> None:
         if self._indexes is not None:
             for index in self._indexes.values():
                 index.add(job)
 
-    def removed(self, job: Job) -> None:
+    def replaced(self, old: AnyJob, new: AnyJob) -> None:
+        """``new`` (a finished job's record) stands for ``old`` from now on."""
+        if self._indexes is not None:
+            for index in self._indexes.values():
+                index.remove(old)
+                index.add(new)
+
+    def removed(self, job: AnyJob) -> None:
         if self._indexes is not None:
             for index in self._indexes.values():
                 index.remove(job)
 
-    def status_changed(self, job: Job, previous: str) -> None:
+    def status_changed(self, job: AnyJob, previous: str) -> None:
         """``job``'s ``TrainingJobStatus`` was ``previous`` until now."""
         if self._indexes is not None and previous != _STATUS[job.state]:
             index = self._indexes["Status"]
@@ -221,11 +225,12 @@ class Listing:
                 "CreationTime": SortedJobs(SORT_KEYS["CreationTime"], jobs),
                 "Status": StatusIndex(jobs),
             }
+            self.active = True
         return self._indexes
 
     # -- the operation ----------------------------------------------------------------------------
 
-    def page(self, request: Mapping[str, Any]) -> tuple[list[Job], str | None]:
+    def page(self, request: Mapping[str, Any]) -> tuple[list[AnyJob], str | None]:
         """The jobs of one page of a valid request, and the ``NextToken`` if there is more."""
         sort_by = request.get("SortBy", "CreationTime")
         sort_order = request.get("SortOrder", "Ascending")
@@ -260,7 +265,7 @@ class Listing:
 
         # Where to start reading, and when to stop, from the filters on the sort key.
         start = cursor
-        stop: Callable[[Job], bool] | None = None
+        stop: Callable[[AnyJob], bool] | None = None
         if sort_by == "Status" and status_equals is not None:
             edge = (status_equals, "")
             if not descending and (start is None or start < edge):
@@ -280,7 +285,7 @@ class Listing:
             elif descending and c_after > -math.inf:
                 stop = lambda job: job.created_at <= c_after  # noqa: E731
 
-        def matches(job: Job) -> bool:
+        def matches(job: AnyJob) -> bool:
             return (
                 (needle is None or needle in job.name.lower())
                 and (status_equals is None or _STATUS[job.state] == status_equals)
@@ -290,7 +295,7 @@ class Listing:
                 and m_after < job.last_modified < m_before
             )
 
-        page: list[Job] = []
+        page: list[AnyJob] = []
         more = False
         for job in self._built()[sort_by].after(start, descending=descending):
             if stop is not None and stop(job):

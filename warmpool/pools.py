@@ -12,6 +12,7 @@ patch update ends it. Each move is checked by the warm pool machine of
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Final
 
 from . import lifecycle as lc
@@ -52,6 +53,7 @@ class WarmPools:
         "_events",
         "_expiry",
         "_quotas",
+        "on_finished",
     )
 
     def __init__(
@@ -72,6 +74,8 @@ class WarmPools:
         self._by_key: dict[IdentityKey, deque[Job]] = {}
         self._available: dict[int, Job] = {}
         self._expiry = self._on_expiry  # bound once
+        #: Told when a job is finished: reused or terminated, its pool can never move again.
+        self.on_finished: Callable[[Job], None] = _ignore
 
     def __len__(self) -> int:
         """How many pools are ``Available``."""
@@ -113,6 +117,7 @@ class WarmPools:
         job.warm = True
         job.pool = lc.IN_USE
         self._events._add((_POOL_REUSED, self._clock.now, donor.name, donor.cluster, job.name))
+        self.on_finished(donor)
 
     # -- release ----------------------------------------------------------------------------------
 
@@ -193,6 +198,7 @@ class WarmPools:
                 job.retained_billable,
             )
         )
+        self.on_finished(job)
 
     def update_keep_alive(self, job: Job, keep_alive: int) -> None:
         """``UpdateTrainingJob``'s new keep-alive of an ``Available`` pool: the expiry becomes
@@ -226,6 +232,10 @@ class WarmPools:
         assert job.available_at is not None and job.keep_alive is not None
         capped = job.available_at + job.keep_alive > now
         self.terminate(job, "LifetimeCap" if capped else "Expired")
+
+
+def _ignore(job: Job) -> None:
+    pass
 
 
 def expiry_is_live(job: Job, at: float) -> bool:

@@ -207,20 +207,23 @@ class QuotaLedger:
         use = self._use.get(instance_type)
         return (use[1] if use else 0) + count <= limit
 
+    # Only a type that started training has use to end, retain, release or reuse: those
+    # find its counts without the check for a first use.
+
     def _start_training(self, instance_type: str, count: int) -> None:
         self._counts(instance_type)[0] += count
 
     def _end_training(self, instance_type: str, count: int) -> None:
-        self._counts(instance_type)[0] -= count
+        self._use[instance_type][0] -= count
 
     def _retain(self, instance_type: str, count: int) -> None:
-        self._counts(instance_type)[1] += count
+        self._use[instance_type][1] += count
 
     def _release(self, instance_type: str, count: int) -> None:
-        self._counts(instance_type)[1] -= count
+        self._use[instance_type][1] -= count
 
     def _reuse(self, instance_type: str, count: int) -> None:
         """A retained cluster is taken over by a new job: retained -> in training."""
-        use = self._counts(instance_type)
+        use = self._use[instance_type]
         use[1] -= count
         use[0] += count

@@ -15,7 +15,7 @@ from . import lifecycle as lc
 from .billing import training_seconds
 from .clock import VirtualClock
 from .intake import thaw
-from .jobs import DEFAULT_MAX_RUNTIME, Job
+from .jobs import DEFAULT_MAX_RUNTIME, AnyJob
 
 __all__ = ["Responder", "warm_pool_status"]
 
@@ -97,7 +97,7 @@ class Responder:
 
     # -- DescribeTrainingJob ----------------------------------------------------------------------
 
-    def describe(self, job: Job) -> dict[str, Any]:
+    def describe(self, job: AnyJob) -> dict[str, Any]:
         """The body of ``DescribeTrainingJob`` for ``job``."""
         at = self._at
         body: dict[str, Any] = {
@@ -143,7 +143,7 @@ class Responder:
             body["WarmPoolStatus"] = warm_pool_status(job)
         return body
 
-    def _transitions(self, job: Job) -> list[dict[str, Any]]:
+    def _transitions(self, job: AnyJob) -> list[dict[str, Any]]:
         at = self._at
         stop, started, ended = job.stop_requested_at, job.started_at, job.ended_at
         transitions: list[dict[str, Any]] = []
@@ -177,7 +177,7 @@ class Responder:
 
     # -- ListTrainingJobs -------------------------------------------------------------------------
 
-    def summary(self, job: Job) -> dict[str, Any]:
+    def summary(self, job: AnyJob) -> dict[str, Any]:
         """One ``TrainingJobSummary``."""
         at = self._at
         summary: dict[str, Any] = {
@@ -197,7 +197,7 @@ class Responder:
         return summary
 
 
-def warm_pool_status(job: Job) -> dict[str, Any]:
+def warm_pool_status(job: AnyJob) -> dict[str, Any]:
     """The ``WarmPoolStatus`` of a job that has a warm pool (SPEC §6)."""
     pool = job.pool
     status: dict[str, Any] = {"Status": pool}

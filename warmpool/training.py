@@ -34,6 +34,7 @@ _STATUS: Final = lc.TRAINING_JOB_STATUS
 _STARTING: Final = lc.STARTING
 _TRAINING: Final = lc.TRAINING
 _STOPPING: Final = lc.STOPPING
+_AVAILABLE: Final = lc.AVAILABLE
 # Event records are built here, on the hot path: (code, time, job, *fields in class order).
 _JOB_CREATED: Final = code(JobCreated)
 _TRAINING_STARTED: Final = code(TrainingStarted)
@@ -58,6 +59,7 @@ class Training:
         "_start",
         "_stop_done",
         "_timing",
+        "on_finished",
         "status_listener",
     )
 
@@ -84,6 +86,8 @@ class Training:
         self._stop_done = self._on_stop_done
         #: Told of every change of a job's TrainingJobStatus (the listing's indexes use it).
         self.status_listener: StatusListener | None = None
+        #: Told when a job is finished (the emulator then keeps a compact record of it).
+        self.on_finished: Callable[[Job], None] = _ignore
 
     # -- creation ---------------------------------------------------------------------------------
 
@@ -191,6 +195,12 @@ class Training:
             self.status_listener(job, previous)
         if job.pool is not None:
             self._pools.settle(job, failure_class)
+        if job.pool != _AVAILABLE:  # nothing more can happen to it
+            self.on_finished(job)
+
+
+def _ignore(job: Job) -> None:
+    pass
 
 
 # -- liveness of scheduled events -----------------------------------------------------------------
