@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.factories import OTHER_ROLE, describe, emulator, plans_by_name, request
+from tests.factories import INSTANCE_TYPE, OTHER_ROLE, describe, emulator, plans_by_name, request
 from tests.factories import warm_pool_status as pool_status
-from warmpool import JobPlan, Timing, VirtualClock, WarmPoolEmulator, errors
+from warmpool import JobPlan, Quota, Timing, VirtualClock, WarmPoolEmulator, errors
 from warmpool.events import JobReleased, PoolTerminated, TrainingStarted
 
 COLD = 180
@@ -586,3 +586,30 @@ def test_bad_control_arguments_raise_invalid_control_argument(call: str, argumen
     assert isinstance(caught.value, errors.ControlError)
     assert isinstance(caught.value, ValueError) and isinstance(caught.value, TypeError)
     assert (emu.now, len(emu.events)) == before
+
+
+def test_zero_second_training_is_released_after_its_own_start() -> None:
+    """§4 / D5: a job that trains 0 s is released at its start instant, after the releases
+    already due then, even of a job created later: a job cannot end before it starts. Here j1
+    (created first, 0 s of training) and j2 (warm on j0's pool) both end at t=60; j2's release
+    comes first, so with room for 2 instances j2's pool is kept and j1's is refused."""
+    quota = {INSTANCE_TYPE: Quota(warm_pool=2)}
+    plans = {"j0": seconds(10), "j1": seconds(0), "j2": seconds(10)}
+    emu = WarmPoolEmulator(
+        quotas=quota,
+        timing=Timing(cold_start_seconds=20, warm_start_seconds=10),
+        workload=plans_by_name(plans),
+    )
+    emu.create_training_job(**request("j0", keep_alive=60))
+    emu.advance(40)  # j0: started at 20, released at 30, Available
+    emu.create_training_job(**request("j1", keep_alive=60, instance_count=2, role=OTHER_ROLE))
+    emu.create_training_job(**request("j2", keep_alive=60))  # warm on j0's pool
+    emu.advance(20)  # t=60: j1 starts and ends; j2 ends
+    released = [e.job for e in emu.events.of_type(JobReleased)]
+    assert released == ["j0", "j2", "j1"]
+    assert event_index(emu, TrainingStarted, "j1") < event_index(emu, JobReleased, "j1")
+    assert pool_status(emu, "j2") == {"Status": "Available"}
+    assert pool_status(emu, "j1") == {
+        "Status": "Terminated",
+        "ResourceRetainedBillableTimeInSeconds": 0,
+    }

@@ -1,4 +1,4 @@
-"""The billing ledger: every retained (warm pool) interval and every training interval (SPEC §8).
+"""The billing ledger: every retained (warm pool) interval and every training interval (D27).
 
 A retained interval runs from a job's release (its pool becomes ``Available``) to the moment the
 pool leaves it: ``Reused``, ``Expired``, ``Released`` (by ``UpdateTrainingJob``),

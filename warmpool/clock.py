@@ -1,4 +1,4 @@
-"""The virtual clock: a small heap-ordered scheduler of timed callbacks (SPEC §4).
+"""The virtual clock: a small heap-ordered scheduler of timed callbacks (D5).
 
 Time is a number of seconds since the clock's ``epoch`` (a timezone-aware UTC ``datetime``),
 from the epoch through :data:`LATEST` (9999-12-31T23:59:59Z, the last second a ``datetime``

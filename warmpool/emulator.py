@@ -18,8 +18,8 @@ steps, and each step's machinery lives in a module named for what it holds:
 The tags of training jobs (``CreateTrainingJob``'s ``Tags``, ``AddTags``, ``ListTags`` and
 ``DeleteTags``) are :mod:`warmpool.tags`'.
 
-The rules are those of the behaviour contract; where AWS is silent, ``docs/decisions.md`` says
-what happens and why.
+The rules are those of the AWS guide "Train Using SageMaker Managed Warm Pools" and botocore's
+model; where AWS is silent, ``docs/decisions.md`` says what happens and why.
 
 Every public method takes the emulator's re-entrant lock (:attr:`WarmPoolEmulator.lock`), runs
 to completion, fires every event now due, delivers pending events to subscribers, and returns:
@@ -389,7 +389,7 @@ class WarmPoolEmulator:
             return self._responder.answer({"TrainingJobArn": arn})
 
     def _finished(self, job: Job) -> None:
-        """A job will never change again: keep it as a compact record (D37)."""
+        """A job will never change again: keep it as a compact record (jobs.FinishedJob)."""
         record = FinishedJob(job)
         self._jobs[job.name] = record
         if self._listing.active:
@@ -407,7 +407,7 @@ class WarmPoolEmulator:
             )
 
     def _check_training_quota(self, name: str, spec: JobSpec) -> None:
-        """``ResourceLimitExceeded`` if a new cluster would exceed a training quota (SPEC §7)."""
+        """``ResourceLimitExceeded`` if a new cluster would exceed a training quota (D14)."""
         for instance_type, count in spec.needs:
             refusal = self._quotas._training_refusal(instance_type, count)
             if refusal is not None:

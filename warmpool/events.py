@@ -1,4 +1,4 @@
-"""The event log: typed, timestamped records of everything the emulator did (SPEC §10).
+"""The event log: typed, timestamped records of everything the emulator did (D26).
 
 Every event has ``time`` (seconds since the clock's epoch) and ``job`` (a training job name).
 The log is appended to as things happen, so the same calls always give the same log.

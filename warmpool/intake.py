@@ -1,4 +1,4 @@
-"""Request intake: from the caller's arguments to checked, plain, private data (SPEC §3, §9).
+"""Request intake: from the caller's arguments to checked, plain, private data (D15, D16, D35).
 
 Every request goes through here before the emulator decides anything:
 

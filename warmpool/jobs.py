@@ -1,5 +1,5 @@
 """The records the emulator keeps: one :class:`Job` per training job, and the :class:`JobSpec`
-that jobs with the same configuration share (SPEC §5, §6).
+that jobs with the same configuration share (D7-D13).
 
 These are internal: responses, views and events are built from them on demand. A job's
 ``state`` is its ``SecondaryStatus`` and its ``pool`` its warm pool status; both move only as

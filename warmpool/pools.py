@@ -1,5 +1,5 @@
 """The warm pools: which clusters are kept at release, which one a new job takes over, and when
-an ``Available`` pool ends (SPEC §5 "whether the cluster survives", §6, §7).
+an ``Available`` pool ends (D10-D14).
 
 :class:`WarmPools` holds the ``Available`` pools, indexed by identity key, and makes every move
 of a job's warm pool status after ``InUse``: ``InUse -> Available | Terminated`` at release,
@@ -93,7 +93,7 @@ class WarmPools:
 
     def find(self, key: IdentityKey) -> Job | None:
         """The matching ``Available`` pool that has been ``Available`` longest (earliest
-        release, then earliest created), if any (SPEC §6 "Reuse")."""
+        release, then earliest created), if any (D4)."""
         queue = self._by_key.get(key)
         if queue is None:
             return None
@@ -123,7 +123,7 @@ class WarmPools:
 
     def settle(self, job: Job, failure_class: str | None) -> None:
         """At release, keep the job's cluster as an ``Available`` pool or terminate it
-        (SPEC §5's table, then keep-alive, lifetime cap and warm pool quota)."""
+        (D10's table, then keep-alive, lifetime cap and warm pool quota)."""
         now = self._clock.now
         spec = job.spec
         instance_type, count = spec.instance_type, spec.instance_count

@@ -1,4 +1,4 @@
-"""The quota ledger: per-instance-type training and warm pool limits and their use (SPEC §7).
+"""The quota ledger: per-instance-type training and warm pool limits and their use (D14).
 
 For each instance type:
 

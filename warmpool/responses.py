@@ -1,4 +1,4 @@
-"""Responses shaped as botocore returns them, built from the job records on demand (SPEC §9).
+"""Responses shaped as botocore returns them, built from the job records on demand (D22, D23).
 
 :class:`Responder` numbers the answers (``ResponseMetadata.RequestId`` counts up, D23), and
 builds the bodies of ``DescribeTrainingJob`` and of ``ListTrainingJobs``' summaries: the
@@ -198,7 +198,7 @@ class Responder:
 
 
 def warm_pool_status(job: AnyJob) -> dict[str, Any]:
-    """The ``WarmPoolStatus`` of a job that has a warm pool (SPEC §6)."""
+    """The ``WarmPoolStatus`` of a job that has a warm pool (D11, D12)."""
     pool = job.pool
     status: dict[str, Any] = {"Status": pool}
     if pool in _ENDED:

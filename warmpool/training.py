@@ -1,4 +1,4 @@
-"""A training job's life on the virtual clock, from creation to release (SPEC §4, §5).
+"""A training job's life on the virtual clock, from creation to release (D5, D7-D10).
 
 :class:`Training` starts each accepted job (cold, on a new cluster, or warm, on a warm pool it
 takes over), schedules its training start and its end (the workload plan's duration, or
