@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from operator import attrgetter
 from typing import Any, Final
 
 __all__ = [
@@ -134,15 +135,14 @@ class VirtualClock:
         """The instant that ``now == 0`` stands for (timezone-aware, UTC)."""
         return self._epoch
 
-    @property
-    def now(self) -> float:
-        """Seconds since the epoch. Never decreases."""
-        return self._now
-
-    @property
-    def end(self) -> float:
-        """The end of the clock's range, :data:`LATEST`, in seconds since the epoch."""
-        return self._end
+    # Read-only attributes whose getters run in C (the emulator reads ``now`` at every step).
+    now: float = property(  # type: ignore[assignment]
+        attrgetter("_now"), doc="Seconds since the epoch. Never decreases."
+    )
+    end: float = property(  # type: ignore[assignment]
+        attrgetter("_end"),
+        doc="The end of the clock's range, :data:`LATEST`, in seconds since the epoch.",
+    )
 
     def to_datetime(self, seconds: float | None = None) -> datetime:
         """The UTC ``datetime`` of ``seconds`` since the epoch (default: now)."""
