@@ -23,7 +23,6 @@ __all__ = [
     "FinishedJob",
     "Job",
     "JobSpec",
-    "is_finished",
 ]
 
 #: ``StoppingCondition.MaxRuntimeInSeconds`` when the request gives none (one day).
@@ -302,11 +301,3 @@ class FinishedJob:
 
 #: A job as the emulator holds it: live, or finished.
 AnyJob = Job | FinishedJob
-
-
-def is_finished(job: Job) -> bool:
-    """Whether a job will never change again (see :class:`FinishedJob`)."""
-    return job.state in lc.TERMINAL_JOB_STATES and (job.pool is None or job.pool in _ENDED)
-
-
-_ENDED: Final = frozenset({lc.REUSED, lc.TERMINATED})
