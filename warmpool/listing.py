@@ -253,6 +253,12 @@ class Listing:
                     raise _invalid(
                         field, request[field], f"Member must be a timestamp ({error})"
                     ) from None
+                except Exception as error:  # a datetime subclass or tzinfo of the caller's
+                    raise _invalid(
+                        field,
+                        request[field],
+                        f"Member must be a timestamp (reading it raised {type(error).__name__})",
+                    ) from None
         c_after = bounds.get("CreationTimeAfter", -math.inf)
         c_before = bounds.get("CreationTimeBefore", math.inf)
         m_after = bounds.get("LastModifiedTimeAfter", -math.inf)

@@ -585,7 +585,12 @@ class _Compiler:
                 elif item is None:
                     problems.append((here, _item(here, None, _NOT_NULL)))
                 else:
-                    collect(item, here, problems)
+                    try:
+                        collect(item, here, problems)
+                    except Exception as error:  # a mapping or sequence that cannot be read
+                        raised = type(error).__name__
+                        unreadable = f"Member must be readable (reading it raised {raised})"
+                        problems.append((here, _item(here, item, unreadable)))
             for key in required:
                 if key not in value:
                     here = _member_path(path, key)
@@ -854,7 +859,7 @@ class _Compiler:
                 return shortest <= min(lengths) and max(lengths) <= longest
 
             def fast(value: Any) -> bool:
-                if type(value) is not dict and not isinstance(value, Mapping):
+                if type(value) is not dict:  # other mappings: the slow walk reads them
                     return False
                 if not low <= len(value) <= high:
                     return False
@@ -1138,7 +1143,10 @@ def create_rule_problems(request: Mapping[str, Any]) -> list[tuple[str, str]]:
     on ``ResourceConfig`` and ``StoppingCondition``, as ``(path, item)`` problems to add to
     those of :meth:`RequestValidator.problems`.
 
-    Members of the wrong type are skipped here: the model's check reports them.
+    Members of the wrong type are skipped here: the model's check reports them. So are
+    mappings other than ``dict``: the door (D35) turns every mapping it can read into a
+    ``dict``, so any other one is a mapping that cannot be read, which the model's check
+    refuses; reading it here could raise anything.
     """
     resource = request.get("ResourceConfig")
     if resource is None:
@@ -1150,7 +1158,7 @@ def create_rule_problems(request: Mapping[str, Any]) -> list[tuple[str, str]]:
                 "provisioned instances)",
             )
         ]
-    if not isinstance(resource, Mapping):
+    if type(resource) is not dict:
         return []
     found: list[tuple[str, str]] = []
     for read_only in ("SelectedInstanceType", "SelectedInstanceCount"):
@@ -1173,7 +1181,8 @@ def create_rule_problems(request: Mapping[str, Any]) -> list[tuple[str, str]]:
     groups = resource.get("InstanceGroups")
     keep_alive = resource.get("KeepAlivePeriodInSeconds")
     asks_keep_alive = _is_int(keep_alive) and keep_alive > 0
-    if groups:
+    # Only plain values are asked whether they are empty: bool() of another could raise.
+    if groups if type(groups) in _PLAIN_TYPES else groups is not None:
         for field in ("InstanceType", "InstanceCount"):
             if field in resource:
                 found.append(
@@ -1183,9 +1192,9 @@ def create_rule_problems(request: Mapping[str, Any]) -> list[tuple[str, str]]:
                         "Member must not be given together with ResourceConfig.InstanceGroups",
                     )
                 )
-        if isinstance(groups, (list, tuple)):
+        if type(groups) is list:
             for index, group in enumerate(groups):
-                count = group.get("InstanceCount") if isinstance(group, Mapping) else None
+                count = group.get("InstanceCount") if type(group) is dict else None
                 if _is_int(count) and count < 1:
                     found.append(
                         problem(
@@ -1237,6 +1246,10 @@ def create_rule_problems(request: Mapping[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+#: The types of the values the door leaves (D35), whose methods are Python's own.
+_PLAIN_TYPES: Final = (dict, list, str, int, float, bool)
+
+
 def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -1246,7 +1259,7 @@ MAX_RUNTIME_SECONDS: Final = 28 * 86400
 
 
 def _stopping_condition_problems(stopping: object) -> list[tuple[str, str]]:
-    if not isinstance(stopping, Mapping):
+    if type(stopping) is not dict:  # see create_rule_problems
         return []
     found: list[tuple[str, str]] = []
     runtime = stopping.get("MaxRuntimeInSeconds")
