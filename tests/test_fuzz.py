@@ -33,12 +33,21 @@ dunders; and valid requests get one nested value replaced, deleted or added at a
 The hostile objects misbehave only while armed (:func:`armed`: during the calls into warmpool),
 so Hypothesis can print them when it reports a failure.
 
-CI runs a small budget (``HYPOTHESIS_PROFILE=ci``, derandomized). For a longer local run::
+Beside the main property: a request whose values are subclasses, tuples and other mappings of
+the same content is answered exactly as the plain request (D35); and through the wire, any
+JSON body POSTed to any operation or control route of ``warmpool serve`` gets 200 or an
+AWS-style 4xx, never a 500 (D32).
+
+What the properties found is pinned by the regression tests at the end: fixed ones pass;
+those in the files being optimised (the emulator's hot path) are ``xfail(strict=True)`` and
+listed in :data:`KNOWN_CRASHES`, which the main property tolerates (it stops the example) until
+they are fixed. Drop an entry with its test's mark.
+
+CI runs a small budget (``HYPOTHESIS_PROFILE=ci``, derandomized; about 15 s). For a longer
+local run, which runs every property of this module under the ``fuzz-long`` settings profile
+(3000 examples each, new ones every run; a few minutes)::
 
     WARMPOOL_FUZZ=long pytest tests/test_fuzz.py
-
-which runs every property of this module under the ``fuzz-long`` settings profile (thousands
-of examples, new ones every run).
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ import enum
 import json
 import math
 import os
+import sys
 import traceback
 from collections import ChainMap, OrderedDict, UserDict, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -62,6 +72,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import warmpool
 from tests.factories import INSTANCE_TYPE, emulator, jobs_in_every_state, request
 from warmpool import JobPlan, Quota, Timing, WarmPoolEmulator
 from warmpool.emulator import OPERATIONS, WarmPoolView
@@ -75,9 +86,6 @@ from warmpool.events import JobDeleted, PoolKept, PoolReused, PoolTerminated, Qu
 from warmpool.identity import IdentityKey
 from warmpool.server import input_shape, make_server
 from warmpool.validation import RequestValidator, load_model
-
-# Hypothesis warns when it prints a 100 kB string; such strings are drawn on purpose.
-pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
 # -- budget -----------------------------------------------------------------------------------
 
@@ -1319,6 +1327,7 @@ KNOWN_CRASHES: Final[frozenset[tuple[str, str, str]]] = frozenset(
         # A keyword name that is a str subclass: its __eq__ runs (the first two xfail tests).
         ("HostileError", "emulator.py", "_named"),
         ("HostileError", "intake.py", "<dictcomp>"),
+        ("HostileError", "intake.py", "create"),  # Python >= 3.12 inlines comprehensions
         # Controls repr() the caller's argument in their refusals, and call its methods.
         *(
             (kind, "emulator.py", site)
@@ -1326,6 +1335,7 @@ KNOWN_CRASHES: Final[frozenset[tuple[str, str, str]]] = frozenset(
             for site in _REPR_SITES
         ),
         ("HostileError", "pools.py", "<listcomp>"),
+        ("HostileError", "pools.py", "in_creation_order"),
         # advance / run_until: the clock calls the methods of number and datetime subclasses.
         *(
             ("HostileError", "clock.py", site)
@@ -1336,12 +1346,15 @@ KNOWN_CRASHES: Final[frozenset[tuple[str, str, str]]] = frozenset(
 )
 
 
+_PACKAGE: Final = os.path.dirname(os.path.abspath(warmpool.__file__)) + os.sep
+
+
 def escape_site(error: BaseException) -> tuple[str, str, str]:
     """Where an exception escaped warmpool: its type and the innermost warmpool frame."""
     frames = [
         frame
         for frame in traceback.extract_tb(error.__traceback__)
-        if f"{os.sep}warmpool{os.sep}" in frame.filename
+        if frame.filename.startswith(_PACKAGE)
     ]
     if not frames:
         return (type(error).__name__, "", "")
@@ -1432,7 +1445,7 @@ def _check_control_result(call: Call, result: Any) -> None:
         assert isinstance(result, list) and all(type(name) is str for name in result)
 
 
-@budget(250)
+@budget(1000)
 @given(variant=st.sampled_from(VARIANTS), sequence=st.lists(calls, min_size=1, max_size=4))
 def test_no_input_crashes_an_operation_or_a_control_and_refusals_change_nothing(
     variant: str, sequence: list[Call]
@@ -1445,6 +1458,78 @@ def test_no_input_crashes_an_operation_or_a_control_and_refusals_change_nothing(
     for call in sequence:
         if not check_call(world, call):
             break
+
+
+def _int_enum(value: int) -> int:
+    """``value`` as the member of an ``IntEnum``."""
+    Retyped: Any = enum.IntEnum("Retyped", {"VALUE": value})
+    member: int = Retyped.VALUE
+    return member
+
+
+#: Ways to give a value the same content in another type: subclasses and other mappings and
+#: sequences, which the door (D35) turns into the plain value without calling their methods.
+_RETYPES: Final[Mapping[type, tuple[Callable[[Any], Any], ...]]] = {
+    str: (HostileStr, Verbose),
+    int: (HostileInt, _int_enum, BoolLike),
+    float: (HostileFloat,),
+    list: (tuple, LyingLenList),
+    dict: (
+        MappingProxyType,
+        OrderedDict,
+        UserDict,
+        lambda value: LyingLenMapping(value, claimed=len(value) + 1),
+    ),
+}
+
+
+@st.composite
+def retyped(draw: st.DrawFn, value: Any) -> Any:
+    """``value`` with some of its nested values (not keys) given another type of equal
+    content."""
+    kind = type(value)
+    if kind is dict:
+        value = {key: draw(retyped(item)) for key, item in value.items()}
+    elif kind is list:
+        value = [draw(retyped(item)) for item in value]
+    choices = _RETYPES.get(kind)
+    if choices and draw(st.booleans()):
+        return draw(st.sampled_from(choices))(value)
+    return value
+
+
+@st.composite
+def retyped_operations(draw: st.DrawFn) -> tuple[Call, Call]:
+    """A valid request, and the same request with values of other types."""
+    operation = draw(st.sampled_from(list(OPERATIONS)))
+    base = _copy(draw(st.sampled_from(VALID[operation])))
+    members = {key: draw(retyped(value)) for key, value in base.items()}
+    return Call("operation", operation, kwargs=base), Call("operation", operation, kwargs=members)
+
+
+@budget(300)
+@given(
+    variant=st.sampled_from(VARIANTS), pairs=st.lists(retyped_operations(), min_size=1, max_size=3)
+)
+def test_a_request_of_subclasses_and_other_mappings_is_answered_as_its_plain_values(
+    variant: str, pairs: list[tuple[Call, Call]]
+) -> None:
+    """D35 (the door) / SPEC §9: ``IntEnum`` counts, ``str``, ``int`` and ``float``
+    subclasses whose methods raise, tuples, ``MappingProxyType``, ``UserDict``, a mapping whose
+    ``__len__`` lies ...: a request made of them gets exactly the answer (or the refusal) of
+    the same request in plain values, and leaves the same state."""
+    plain_world, odd_world = build_world(variant), build_world(variant)
+    for plain_call, odd_call in pairs:
+        expected = perform(plain_world, plain_call, tolerate_known=False)
+        got = perform(odd_world, odd_call, tolerate_known=False)
+        if expected[0] == "refused":
+            assert got[0] == "refused", got
+            assert (type(got[1]), got[1].message) == (type(expected[1]), expected[1].message)
+        else:
+            assert got == expected
+        with armed():
+            assert fingerprint(odd_world.emu).state == fingerprint(plain_world.emu).state
+        assert odd_world.hook_calls == plain_world.hook_calls
 
 
 def test_the_requests_mutated_by_the_fuzzer_are_valid_to_begin_with() -> None:
@@ -1617,6 +1702,9 @@ def _known(reason: str, call: Call, raises: type[Exception] = HostileError) -> A
     )
 
 
+_BAD_REPR: Final = Hostile(frozenset({"__repr__"}))
+
+
 def _control(name: str, *args: Any, **kwargs: Any) -> Call:
     return Call("control", name, args, kwargs)
 
@@ -1662,11 +1750,26 @@ def test_a_keyword_name_of_a_str_subclass_runs_none_of_its_methods(call: Call) -
 @pytest.mark.parametrize(
     "call",
     [
-        _known(
-            "complete_training_job(10**5000): emulator.py _control_job formats the name with "
-            "!r; repr of an int over 4300 digits raises ValueError",
+        pytest.param(
             _control("complete_training_job", Huge(1)),
-            ValueError,
+            marks=[
+                pytest.mark.skipif(
+                    not hasattr(sys, "get_int_max_str_digits"),
+                    reason="this Python prints ints of any length",
+                ),
+                pytest.mark.xfail(
+                    strict=True,
+                    raises=ValueError,
+                    reason="emulator.py _control_job formats the name with !r; repr of an int "
+                    "over 4300 digits raises ValueError",
+                ),
+            ],
+            id="complete_training_job(10**5000)",
+        ),
+        _known(
+            "complete_training_job(object whose __repr__ raises): emulator.py _control_job "
+            "formats the name with !r",
+            _control("complete_training_job", _BAD_REPR),
         ),
         _known(
             "identity_key(a list nested 3000 deep): emulator.py _control_job formats it with "
@@ -1690,27 +1793,24 @@ def test_a_keyword_name_of_a_str_subclass_runs_none_of_its_methods(call: Call) -
             _control("fail_training_job", HostileStr("failed")),
         ),
         _known(
-            "fail_training_job(name, 10**5000): emulator.py fail_training_job formats "
-            "failure_class with !r",
-            _control("fail_training_job", "training-cold", Huge(1)),
-            ValueError,
+            "fail_training_job(name, object whose __repr__ raises): emulator.py "
+            "fail_training_job formats failure_class with !r",
+            _control("fail_training_job", "training-cold", _BAD_REPR),
         ),
         _known(
-            "fail_training_job(name, 'X', 10**5000): emulator.py fail_training_job formats "
-            "message with !r",
-            _control("fail_training_job", "training-cold", "X", Huge(1)),
-            ValueError,
+            "fail_training_job(name, 'X', object whose __repr__ raises): emulator.py "
+            "fail_training_job formats message with !r",
+            _control("fail_training_job", "training-cold", "X", _BAD_REPR),
         ),
         _known(
-            "apply_patch_update(10**5000): emulator.py apply_patch_update formats "
-            "instance_type with !r",
-            _control("apply_patch_update", Huge(1)),
-            ValueError,
+            "apply_patch_update(object whose __repr__ raises): emulator.py apply_patch_update "
+            "formats instance_type with !r",
+            _control("apply_patch_update", _BAD_REPR),
         ),
         _known(
             "advance(object with a broken __repr__): clock.py _check_seconds formats it with "
             "!r (a TypeError would be caught; the __repr__'s exception is not)",
-            _control("advance", Hostile(frozenset({"__repr__"}))),
+            _control("advance", _BAD_REPR),
         ),
         _known(
             "run_until(a list nested 3000 deep): clock.py _check_seconds formats it with !r: "
@@ -1835,7 +1935,7 @@ def test_the_wire_answers_any_body_with_200_or_4xx_never_500() -> None:
     world = build_world("listed-tagged-subscribed")
     with make_server(world.emu).start() as server:
 
-        @budget(60)
+        @budget(150)
         @given(wire_bodies())
         def post(case: tuple[str, bytes]) -> None:
             operation, body = case
@@ -1848,6 +1948,52 @@ def test_the_wire_answers_any_body_with_200_or_4xx_never_500() -> None:
                 return
             reply.assert_error(reply.status, reply.json["__type"])
             if reply.json["__type"] != "ResourceLimitExceeded":
+                assert snapshot(server) == before
+
+        post()
+
+
+#: The control routes of ``warmpool serve`` and their members (``reset`` is left out: it would
+#: empty the emulator the other examples run against).
+CONTROL_ROUTES: Final[Mapping[str, tuple[str, ...]]] = {
+    "advance": ("seconds",),
+    "run-until": ("time",),
+    "complete": ("TrainingJobName",),
+    "fail": ("TrainingJobName", "FailureClass", "Message"),
+    "patch-update": ("InstanceType",),
+}
+
+
+@st.composite
+def control_bodies(draw: st.DrawFn) -> tuple[str, bytes]:
+    """A control route and a JSON object of its members (and others) with any JSON values."""
+    route = draw(st.sampled_from(list(CONTROL_ROUTES)))
+    keys = st.sampled_from(CONTROL_ROUTES[route]) | st.sampled_from(ODD_NAMES)
+    values = json_values | st.sampled_from((*JOB_NAMES, 0, 30, 1767229200, "2026-01-01T02:00:00Z"))
+    body = draw(st.dictionaries(keys, values, max_size=3))
+    return route, json.dumps(realize(body)).encode("utf-8", "surrogatepass")
+
+
+def test_the_control_api_answers_any_body_with_200_or_4xx_never_500() -> None:
+    """D32 / D24: ``warmpool serve``'s control routes answer any JSON object with 200 or an
+    AWS-style 4xx error (``InvalidControlInput`` 400, ``ControlError`` 409), never a 500; a
+    refused control changes nothing."""
+    from tests.test_server import send, snapshot
+
+    world = build_world("plain")
+    with make_server(world.emu).start() as server:
+
+        @budget(100)
+        @given(control_bodies())
+        def post(case: tuple[str, bytes]) -> None:
+            route, body = case
+            before = snapshot(server)
+            headers = {"Content-Type": "application/json"}
+            reply = send(server, "POST", f"/_warmpool/{route}", body, headers)
+            assert reply.status == 200 or 400 <= reply.status < 500, reply.raw
+            assert isinstance(reply.json, dict), reply.raw
+            if reply.status != 200:
+                reply.assert_error(reply.status, reply.json["__type"])
                 assert snapshot(server) == before
 
         post()
