@@ -60,6 +60,9 @@ Other deliberate choices, beyond the model:
   message. ``float`` values must be finite (JSON cannot carry NaN or infinity).
 * Structure members are reported in the order the caller wrote them, then missing required
   members in the model's order; ``field`` is the path of the first problem reported.
+* A mapping or sequence that raises when it is read (the door leaves such a value as it is,
+  decision D35) is reported at the member that holds it: ``Member must be readable (reading
+  it raised RuntimeError)``, naming the exception's type only.
 """
 
 from __future__ import annotations
