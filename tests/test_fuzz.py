@@ -38,10 +38,9 @@ the same content is answered exactly as the plain request (D35); and through the
 JSON body POSTed to any operation or control route of ``warmpool serve`` gets 200 or an
 AWS-style 4xx, never a 500 (D32).
 
-What the properties found is pinned by the regression tests at the end: fixed ones pass;
-those in the files being optimised (the emulator's hot path) are ``xfail(strict=True)`` and
-listed in :data:`KNOWN_CRASHES`, which the main property tolerates (it stops the example) until
-they are fixed. Drop an entry with its test's mark.
+What the properties found is pinned by the regression tests at the end, all fixed. A crash found
+later and not yet fixed can be parked in :data:`KNOWN_CRASHES` (the main property then stops an
+example that meets it) with an ``xfail(strict=True)`` regression test; today it is empty.
 
 CI runs a small budget (``HYPOTHESIS_PROFILE=ci``, derandomized; about 15 s). For a longer
 local run, which runs every property of this module under the ``fuzz-long`` settings profile
@@ -1306,38 +1305,9 @@ def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 # The property
 # =============================================================================================
 
-#: Crashes this module found in the files being optimised (each has a regression test below,
-#: marked ``xfail(strict=True)``), by where they escape: (exception type, warmpool module,
-#: function). The property stops an example that meets one of these, so the rest of the input
-#: space stays covered until they are fixed; drop an entry together with its test's mark.
-_REPR_SITES: Final = (
-    "_control_job",
-    "complete_training_job",
-    "fail_training_job",
-    "apply_patch_update",
-)
-KNOWN_CRASHES: Final[frozenset[tuple[str, str, str]]] = frozenset(
-    {
-        # A keyword name that is a str subclass: its __eq__ runs (the first two xfail tests).
-        ("HostileError", "emulator.py", "_named"),
-        ("HostileError", "intake.py", "<dictcomp>"),
-        ("HostileError", "intake.py", "create"),  # Python >= 3.12 inlines comprehensions
-        # Controls repr() the caller's argument in their refusals, and call its methods.
-        *(
-            (kind, "emulator.py", site)
-            for kind in ("HostileError", "ValueError", "RecursionError")
-            for site in _REPR_SITES
-        ),
-        ("HostileError", "pools.py", "<listcomp>"),
-        ("HostileError", "pools.py", "in_creation_order"),
-        # advance / run_until: the clock calls the methods of number and datetime subclasses.
-        *(
-            ("HostileError", "clock.py", site)
-            for site in ("_check_seconds", "later", "resolve", "seconds")
-        ),
-        ("RecursionError", "clock.py", "_check_seconds"),
-    }
-)
+#: Crashes found and not yet fixed, by where they escape: (exception type, warmpool module,
+#: function). None today; see the module's docstring.
+KNOWN_CRASHES: Final[frozenset[tuple[str, str, str]]] = frozenset()
 
 
 _PACKAGE: Final = os.path.dirname(os.path.abspath(warmpool.__file__)) + os.sep
@@ -1690,11 +1660,9 @@ def test_a_list_filter_time_whose_reading_raises_is_refused_naming_it(
 
 
 def _known(reason: str, call: Call, raises: type[Exception] = HostileError) -> Any:
-    return pytest.param(
-        call,
-        marks=pytest.mark.xfail(strict=True, raises=raises, reason=reason),
-        id=reason.split(":")[0],
-    )
+    """A crash the fuzzing found, kept as a regression test (``reason`` says what crashed and
+    where; ``raises`` what escaped)."""
+    return pytest.param(call, id=reason.split(":")[0])
 
 
 _BAD_REPR: Final = Hostile(frozenset({"__repr__"}))
@@ -1751,12 +1719,6 @@ def test_a_keyword_name_of_a_str_subclass_runs_none_of_its_methods(call: Call) -
                 pytest.mark.skipif(
                     not hasattr(sys, "get_int_max_str_digits"),
                     reason="this Python prints ints of any length",
-                ),
-                pytest.mark.xfail(
-                    strict=True,
-                    raises=ValueError,
-                    reason="emulator.py _control_job formats the name with !r; repr of an int "
-                    "over 4300 digits raises ValueError",
                 ),
             ],
             id="complete_training_job(10**5000)",

@@ -20,6 +20,8 @@ from datetime import datetime, timedelta, timezone
 from operator import attrgetter
 from typing import Any, Final
 
+from ._text import shown
+
 __all__ = [
     "DEFAULT_EPOCH",
     "EXPIRY",
@@ -82,11 +84,18 @@ def parse_timestamp(text: str) -> datetime:
 
 
 def _check_seconds(value: object, what: str) -> float:
+    """``value`` as a plain, finite ``int`` or ``float`` (a subclass's value, read without
+    calling any method of the subclass), else ``TypeError`` / ``ValueError``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{what} must be a number of seconds (int or float), not {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be finite, not {value!r}")
-    return value
+        raise TypeError(f"{what} must be a number of seconds (int or float), not {shown(value)}")
+    number = int.__int__(value) if isinstance(value, int) else float.__float__(value)
+    try:
+        finite = math.isfinite(number)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite:
+        raise ValueError(f"{what} must be finite, not {shown(number)}")
+    return number
 
 
 class VirtualClock:
@@ -246,7 +255,18 @@ class VirtualClock:
     def resolve(self, until: float | datetime) -> float:
         """``until`` (seconds since the epoch or a ``datetime``) as seconds, checked to be a
         finite time no earlier than now."""
-        target = self.seconds(until) if isinstance(until, datetime) else until
+        if isinstance(until, datetime):
+            try:
+                target: object = self.seconds(until)
+            except (TypeError, ValueError, OverflowError):
+                raise
+            except Exception as error:  # a datetime or tzinfo of the caller's that raises
+                raise ValueError(
+                    f"until must be a datetime that can be read, not one whose reading raised "
+                    f"{type(error).__name__}"
+                ) from None
+        else:
+            target = until
         target = _check_seconds(target, "until")
         if target < self._now:
             raise ValueError(

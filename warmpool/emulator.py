@@ -38,6 +38,7 @@ from typing import Any, Final
 import attrs
 
 from . import lifecycle as lc
+from ._text import shown
 from .billing import BillingLedger
 from .clock import VirtualClock
 from .config import JobPlan, Limits, Timing
@@ -453,8 +454,10 @@ class WarmPoolEmulator:
         job: valid without more checks (the name passed them when the job was created)."""
         if len(request) != 1:
             return None
-        name = request.get("TrainingJobName")
-        return self._jobs.get(name) if type(name) is str else None
+        ((key, name),) = request.items()  # type() first: no method of a str subclass runs
+        if type(key) is not str or key != "TrainingJobName" or type(name) is not str:
+            return None
+        return self._jobs.get(name)
 
     def _get(self, operation: str, name: str) -> AnyJob:
         job = self._jobs.get(name)
@@ -594,7 +597,7 @@ class WarmPoolEmulator:
             job = self._control_job("complete_training_job", name)
             if job.state != _TRAINING:
                 raise ControlError(
-                    f"complete_training_job: {name!r} is not training (its SecondaryStatus is "
+                    f"complete_training_job: {job.name!r} is not training (its SecondaryStatus is "
                     f"{job.state}); a job can be completed only while it is Training"
                 )
             assert isinstance(job, Job)  # Training: a live job
@@ -611,26 +614,30 @@ class WarmPoolEmulator:
         """
         with self._lock:
             job = self._control_job("fail_training_job", name)
+            # Plain values first: no method of a str subclass of the caller's runs.
+            if isinstance(failure_class, str):
+                failure_class = str.__str__(failure_class)
             if not isinstance(failure_class, str) or not failure_class.isidentifier():
                 raise InvalidControlArgument(
                     "fail_training_job: failure_class must be a name such as 'AlgorithmError', "
-                    f"not {failure_class!r}"
+                    f"not {shown(failure_class)}"
                 )
             if not isinstance(message, str):
                 raise InvalidControlArgument(
-                    f"fail_training_job: message must be a str, not {message!r}"
+                    f"fail_training_job: message must be a str, not {shown(message)}"
                 )
+            message = str.__str__(message)
             if len(failure_class) + 2 + len(message) > 1024:
                 raise InvalidControlArgument(
                     "fail_training_job: FailureReason would exceed 1024 characters"
                 )
             if job.state != _STARTING and job.state != _TRAINING:
                 raise ControlError(
-                    f"fail_training_job: {name!r} is {_STATUS[job.state]}; a job can be failed "
+                    f"fail_training_job: {job.name!r} is {_STATUS[job.state]}; a job can be failed "
                     "only while it is InProgress"
                 )
             assert isinstance(job, Job)  # InProgress: a live job
-            self._training.release(job, "fail", str.__str__(failure_class), str.__str__(message))
+            self._training.release(job, "fail", failure_class, message)
             self._settle()
 
     def apply_patch_update(self, instance_type: str | None = None) -> int:
@@ -640,8 +647,10 @@ class WarmPoolEmulator:
             if instance_type is not None and not isinstance(instance_type, str):
                 raise InvalidControlArgument(
                     "apply_patch_update: instance_type must be a str or None, not "
-                    f"{instance_type!r}"
+                    f"{shown(instance_type)}"
                 )
+            if instance_type is not None:
+                instance_type = str.__str__(instance_type)  # no method of a subclass runs
             victims = self._pools.in_creation_order(instance_type)
             for job in victims:
                 self._pools.terminate(job, "PatchUpdate")
@@ -650,10 +659,13 @@ class WarmPoolEmulator:
 
     def _control_job(self, control: str, name: object) -> AnyJob:
         if not isinstance(name, str):
-            raise InvalidControlArgument(f"{control}: the job name must be a str, not {name!r}")
-        job = self._jobs.get(str.__str__(name))
+            raise InvalidControlArgument(
+                f"{control}: the job name must be a str, not {shown(name)}"
+            )
+        plain_name = str.__str__(name)  # no method of a str subclass of the caller's runs
+        job = self._jobs.get(plain_name)
         if job is None:
-            raise ControlError(f"{control}: there is no training job named {name!r}")
+            raise ControlError(f"{control}: there is no training job named {shown(plain_name)}")
         return job
 
     # -- introspection (not AWS API) ------------------------------------------------------------

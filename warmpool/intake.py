@@ -142,7 +142,13 @@ class Intake:
         of an acceptable one, else :class:`~warmpool.errors.ValidationException` listing every
         problem (the request itself is never changed)."""
         try:
-            shared = {key: value for key, value in request.items() if key not in _PER_JOB}
+            # type() first: a keyword name of a str subclass stays in (and marshal refuses it)
+            # before its __eq__ could run in the set lookup
+            shared = {
+                key: value
+                for key, value in request.items()
+                if type(key) is not str or key not in _PER_JOB
+            }
             spec = self._specs.get(marshal.dumps(shared, 0))
         except ValueError:  # not plain data: take the long way in
             spec = None
