@@ -615,9 +615,18 @@ def resets_at(target: Address) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def run_with_closed_stdout(*argv: str) -> subprocess.CompletedProcess[str]:
+def run_with_closed_stdout(
+    *argv: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``warmpool ARGV`` with a stdout pipe whose reading end is closed before warmpool
-    writes a byte, so that every write to stdout fails (as in ``warmpool demo | head -3``)."""
+    writes a byte, so that every write to stdout fails (as in ``warmpool demo | head -3``).
+    ``env`` sets environment variables (an empty value removes one)."""
+    environment = dict(os.environ)
+    for name, value in (env or {}).items():
+        if value:
+            environment[name] = value
+        else:
+            environment.pop(name, None)
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
@@ -628,6 +637,7 @@ def run_with_closed_stdout(*argv: str) -> subprocess.CompletedProcess[str]:
             text=True,
             timeout=60,
             check=False,
+            env=environment,
         )
     finally:
         os.close(write_end)
@@ -642,10 +652,12 @@ def test_closed_stdout_exits_quietly_with_141() -> None:
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["serve", "--help"]])
-def test_closed_stdout_after_help_exits_quietly(argv: list[str]) -> None:
-    """argparse ignores a failed write of its help text and exits 0: no traceback either."""
-    done = run_with_closed_stdout(*argv)
-    assert (done.returncode, done.stderr) == (0, "")
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_closed_stdout_after_help_exits_quietly_with_141(argv: list[str], unbuffered: str) -> None:
+    """Help meets a closed stdout too: status 141 and no traceback, whether Python buffers its
+    output or not (PYTHONUNBUFFERED)."""
+    done = run_with_closed_stdout(*argv, env={"PYTHONUNBUFFERED": unbuffered})
+    assert (done.returncode, done.stderr) == (EXIT_BROKEN_PIPE, "")
 
 
 def test_open_stdout_still_exits_0(capsys: pytest.CaptureFixture[str]) -> None:

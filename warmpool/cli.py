@@ -473,12 +473,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     A closed standard output (``warmpool demo | head -3``) ends it quietly with status 141.
     """
     try:
-        status = _main(argv)
+        try:
+            status = _main(argv)
+        except SystemExit:  # argparse: --help, --version, a usage error
+            sys.stdout.flush()  # what it printed may meet a closed stdout only here
+            raise
         sys.stdout.flush()  # a broken pipe shows here, not at interpreter exit
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     return status
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a closed stdout is not ignored while printing help: ``warmpool``
+    then ends with status 141 however Python buffers its output."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def _silence_stdout() -> None:
@@ -493,7 +506,7 @@ def _silence_stdout() -> None:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="warmpool",
         description="Emulate Amazon SageMaker Managed Warm Pools.",
         epilog="Exit status: 0 done; 1 warmpool serve cannot listen; 2 bad arguments; 141 "
