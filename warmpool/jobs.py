@@ -18,6 +18,7 @@ from .identity import IdentityKey
 
 __all__ = [
     "DEFAULT_MAX_RUNTIME",
+    "FIELDS",
     "KEEPABLE_FAILURES",
     "AnyJob",
     "FinishedJob",
@@ -31,6 +32,32 @@ DEFAULT_MAX_RUNTIME: Final = 86400
 #: Failure classes after which the cluster is healthy enough to keep (the AWS guide: "an
 #: algorithm or client error").
 KEEPABLE_FAILURES: Final = frozenset({"AlgorithmError", "ClientError"})
+
+
+#: The fields of a job, in the order of :meth:`Job.values` (and of a finished job's record).
+FIELDS: Final = (
+    "name",
+    "seq",
+    "hyperparameters",
+    "keep_alive",
+    "created_at",
+    "last_modified",
+    "state",
+    "pool",
+    "cluster",
+    "launched_at",
+    "warm",
+    "started_at",
+    "stop_requested_at",
+    "ended_at",
+    "failure_reason",
+    "available_at",
+    "expires_at",
+    "pool_reason",
+    "retained_billable",
+    "reused_by",
+    "updates",
+)
 
 
 class JobSpec:
@@ -156,6 +183,33 @@ class Job:
     def __repr__(self) -> str:
         return f"<Job {self.name} {self.state} pool={self.pool}>"
 
+    def values(self) -> tuple[Any, ...]:
+        """Every field, in the order of :data:`FIELDS`: readers that need many fields (the
+        responses) unpack one tuple, from a live job or a finished one alike."""
+        return (
+            self.name,
+            self.seq,
+            self.hyperparameters,
+            self.keep_alive,
+            self.created_at,
+            self.last_modified,
+            self.state,
+            self.pool,
+            self.cluster,
+            self.launched_at,
+            self.warm,
+            self.started_at,
+            self.stop_requested_at,
+            self.ended_at,
+            self.failure_reason,
+            self.available_at,
+            self.expires_at,
+            self.pool_reason,
+            self.retained_billable,
+            self.reused_by,
+            self.updates,
+        )
+
     @property
     def status(self) -> str:
         """``TrainingJobStatus``."""
@@ -180,29 +234,11 @@ class FinishedJob:
 
     def __init__(self, job: Job) -> None:
         self.spec = job.spec
-        self._values: tuple[Any, ...] = (
-            job.name,
-            job.seq,
-            job.hyperparameters,
-            job.keep_alive,
-            job.created_at,
-            job.last_modified,
-            job.state,
-            job.pool,
-            job.cluster,
-            job.launched_at,
-            job.warm,
-            job.started_at,
-            job.stop_requested_at,
-            job.ended_at,
-            job.failure_reason,
-            job.available_at,
-            job.expires_at,
-            job.pool_reason,
-            job.retained_billable,
-            job.reused_by,
-            job.updates,
-        )
+        self._values = job.values()
+
+    def values(self) -> tuple[Any, ...]:
+        """Every field, in the order of :data:`FIELDS` (what readers unpack)."""
+        return self._values
 
     def __repr__(self) -> str:
         return f"<FinishedJob {self.name} {self.state} pool={self.pool}>"
@@ -212,7 +248,7 @@ class FinishedJob:
         """``TrainingJobStatus``."""
         return lc.TRAINING_JOB_STATUS[self.state]
 
-    # One read-only property per field of Job, in the order of _values.
+    # One read-only property per field of Job, at its place in FIELDS.
 
     @property
     def name(self) -> str:

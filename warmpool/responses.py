@@ -17,7 +17,7 @@ from .clock import VirtualClock
 from .intake import thaw
 from .jobs import DEFAULT_MAX_RUNTIME, AnyJob
 
-__all__ = ["Responder", "warm_pool_status"]
+__all__ = ["Responder"]
 
 _STATUS: Final = lc.TRAINING_JOB_STATUS
 _REUSED: Final = lc.REUSED
@@ -38,6 +38,10 @@ _STATUS_MESSAGES: Final = {
 }
 _COLD_START_MESSAGE: Final = "Preparing the instances for training"
 _WARM_START_MESSAGE: Final = "Reusing the instances of a warm pool"
+#: The Starting step's message, by whether the job took over a warm pool.
+_STARTING_MESSAGES: Final = {False: _COLD_START_MESSAGE, True: _WARM_START_MESSAGE}
+_TRAINING_MESSAGE: Final = _STATUS_MESSAGES[lc.TRAINING]
+_STOPPING_MESSAGE: Final = _STATUS_MESSAGES[lc.STOPPING]
 _CONTENT_TYPE: Final = "application/x-amz-json-1.1"
 #: Request ids below this need only the last group of hex digits.
 _SHORT_ID_LIMIT: Final = 16**12
@@ -100,79 +104,99 @@ class Responder:
     def describe(self, job: AnyJob) -> dict[str, Any]:
         """The body of ``DescribeTrainingJob`` for ``job``."""
         at = self._at
-        body: dict[str, Any] = {
-            "TrainingJobName": job.name,
-            "TrainingJobArn": self._arn_prefix + job.name,
-        }
+        (
+            name,
+            _seq,
+            hyperparameters,
+            keep_alive,
+            created,
+            last_modified,
+            state,
+            pool,
+            _cluster,
+            _launched,
+            warm,
+            started,
+            stop,
+            ended,
+            failure_reason,
+            _available,
+            _expires,
+            _pool_reason,
+            retained,
+            reused_by,
+            updates,
+        ) = job.values()  # the order of jobs.FIELDS, read once
+        body: dict[str, Any] = {"TrainingJobName": name, "TrainingJobArn": self._arn_prefix + name}
         echo: dict[str, Any] = thaw(job.spec.config)
-        if job.hyperparameters is not None:
-            echo["HyperParameters"] = thaw(job.hyperparameters)
+        if hyperparameters is not None:
+            echo["HyperParameters"] = thaw(hyperparameters)
         body.update(echo)
         output = echo["OutputDataConfig"]["S3OutputPath"]
         separator = "" if output.endswith("/") else "/"  # D22: one slash, none removed
         body["ModelArtifacts"] = {
-            "S3ModelArtifacts": f"{output}{separator}{job.name}/output/model.tar.gz"
+            "S3ModelArtifacts": f"{output}{separator}{name}/output/model.tar.gz"
         }
-        state = job.state
         body["TrainingJobStatus"] = _STATUS[state]
         body["SecondaryStatus"] = state
-        if job.failure_reason is not None:
-            body["FailureReason"] = job.failure_reason
-        if job.keep_alive is not None:
-            body["ResourceConfig"]["KeepAlivePeriodInSeconds"] = job.keep_alive
+        if failure_reason is not None:
+            body["FailureReason"] = failure_reason
+        if keep_alive is not None:
+            body["ResourceConfig"]["KeepAlivePeriodInSeconds"] = keep_alive
         if "StoppingCondition" not in body:
             body["StoppingCondition"] = {"MaxRuntimeInSeconds": DEFAULT_MAX_RUNTIME}
         for flag in _BOOLEAN_DEFAULTS:
             if flag not in body:
                 body[flag] = False
-        if job.updates is not None:
-            body.update(thaw(job.updates))
-        created, started, ended = job.created_at, job.started_at, job.ended_at
+        if updates is not None:
+            body.update(thaw(updates))
         body["CreationTime"] = at(created)
         if started is not None:
             body["TrainingStartTime"] = at(started)
         if ended is not None:
             body["TrainingEndTime"] = at(ended)
-        body["LastModifiedTime"] = at(job.last_modified)
-        body["SecondaryStatusTransitions"] = self._transitions(job)
+        body["LastModifiedTime"] = at(last_modified)
+        body["SecondaryStatusTransitions"] = self._transitions(
+            state, warm, created, started, stop, ended
+        )
         if started is not None and ended is not None:
             seconds = training_seconds(ended - started)
             body["TrainingTimeInSeconds"] = seconds
             body["BillableTimeInSeconds"] = seconds
-        if job.pool is not None:
-            body["WarmPoolStatus"] = warm_pool_status(job)
+        if pool is not None:
+            body["WarmPoolStatus"] = _warm_pool_status(pool, retained, reused_by)
         return body
 
-    def _transitions(self, job: AnyJob) -> list[dict[str, Any]]:
+    def _transitions(
+        self,
+        state: str,
+        warm: bool,
+        created: float,
+        started: float | None,
+        stop: float | None,
+        ended: float | None,
+    ) -> list[dict[str, Any]]:
+        """``SecondaryStatusTransitions``, derived from the job's history."""
         at = self._at
-        stop, started, ended = job.stop_requested_at, job.started_at, job.ended_at
+        starting_end = started if started is not None else stop if stop is not None else ended
+        steps: list[tuple[str, float, float | None, str]] = [
+            (lc.STARTING, created, starting_end, _STARTING_MESSAGES[warm])
+        ]
+        if started is not None:
+            steps.append(
+                (lc.TRAINING, started, stop if stop is not None else ended, _TRAINING_MESSAGE)
+            )
+        if stop is not None:
+            steps.append((lc.STOPPING, stop, ended, _STOPPING_MESSAGE))
+        if ended is not None:
+            steps.append((state, ended, ended, _STATUS_MESSAGES[state]))
         transitions: list[dict[str, Any]] = []
-
-        def step(status: str, start: float, end: float | None, message: str) -> None:
+        for status, start, end, message in steps:
             item: dict[str, Any] = {"Status": status, "StartTime": at(start)}
             if end is not None:
                 item["EndTime"] = at(end)
             item["StatusMessage"] = message
             transitions.append(item)
-
-        starting_end = started if started is not None else stop if stop is not None else ended
-        step(
-            lc.STARTING,
-            job.created_at,
-            starting_end,
-            _WARM_START_MESSAGE if job.warm else _COLD_START_MESSAGE,
-        )
-        if started is not None:
-            step(
-                lc.TRAINING,
-                started,
-                stop if stop is not None else ended,
-                _STATUS_MESSAGES[lc.TRAINING],
-            )
-        if stop is not None:
-            step(lc.STOPPING, stop, ended, _STATUS_MESSAGES[lc.STOPPING])
-        if ended is not None:
-            step(job.state, ended, ended, _STATUS_MESSAGES[job.state])
         return transitions
 
     # -- ListTrainingJobs -------------------------------------------------------------------------
@@ -180,29 +204,37 @@ class Responder:
     def summary(self, job: AnyJob) -> dict[str, Any]:
         """One ``TrainingJobSummary``."""
         at = self._at
+        values = job.values()  # the order of jobs.FIELDS
+        name, created, last_modified, state, pool = (
+            values[0],
+            values[4],
+            values[5],
+            values[6],
+            values[7],
+        )
+        ended = values[13]
         summary: dict[str, Any] = {
-            "TrainingJobName": job.name,
-            "TrainingJobArn": self._arn_prefix + job.name,
-            "CreationTime": at(job.created_at),
+            "TrainingJobName": name,
+            "TrainingJobArn": self._arn_prefix + name,
+            "CreationTime": at(created),
         }
-        if job.ended_at is not None:
-            summary["TrainingEndTime"] = at(job.ended_at)
-        summary["LastModifiedTime"] = at(job.last_modified)
-        summary["TrainingJobStatus"] = _STATUS[job.state]
-        summary["SecondaryStatus"] = job.state
-        if job.pool is not None:
-            summary["WarmPoolStatus"] = warm_pool_status(job)
+        if ended is not None:
+            summary["TrainingEndTime"] = at(ended)
+        summary["LastModifiedTime"] = at(last_modified)
+        summary["TrainingJobStatus"] = _STATUS[state]
+        summary["SecondaryStatus"] = state
+        if pool is not None:
+            summary["WarmPoolStatus"] = _warm_pool_status(pool, values[18], values[19])
         if job.spec.training_plan is not None:
             summary["TrainingPlanArn"] = job.spec.training_plan
         return summary
 
 
-def warm_pool_status(job: AnyJob) -> dict[str, Any]:
-    """The ``WarmPoolStatus`` of a job that has a warm pool (D11, D12)."""
-    pool = job.pool
+def _warm_pool_status(pool: str, retained: int | None, reused_by: str | None) -> dict[str, Any]:
+    """The ``WarmPoolStatus`` of a job whose warm pool status is ``pool`` (D11, D12)."""
     status: dict[str, Any] = {"Status": pool}
     if pool in _ENDED:
-        status["ResourceRetainedBillableTimeInSeconds"] = job.retained_billable
+        status["ResourceRetainedBillableTimeInSeconds"] = retained
         if pool == _REUSED:
-            status["ReusedByJob"] = job.reused_by
+            status["ReusedByJob"] = reused_by
     return status
