@@ -12,8 +12,11 @@ on, so most jobs are ``Completed`` (their pools ``Reused`` or ``Terminated``), 4
 the newest ones of each identity ``InProgress`` (``Starting`` or ``Training``) or just ended
 with an ``Available`` pool; 1 % of the jobs (drawn by a second RNG of the same seed) are
 stopped right after their create, so ``Stopped`` jobs are there too. Then it times single
-calls against that emulator, with ``time.perf_counter`` around many calls, and prints the
-median of ``--repeat`` repeats:
+calls against that emulator, with ``time.perf_counter``, and prints the median of ``--repeat``
+repeats. A repeat of a per-call measure runs 4 batches of calls, each long enough (0.05 s) that
+the timer's own cost does not count, and keeps the fastest batch's time per call (the others
+were slowed by something else); a walk is timed once per repeat, as a whole, and a first call
+once per size. The measures:
 
 - ``describe_random_us``: ``describe_training_job`` of a job drawn at random among all N
   (each call another job); ``describe_finished_us`` and ``describe_running_us``: the same
@@ -34,11 +37,11 @@ median of ``--repeat`` repeats:
   an index by job builds it); ``for_job_us``: later calls, each for another random job;
 - ``events_len_us`` (``len(events)``) and ``billing_total_ms`` (``emu.billing.total()``).
 
-A measure that the emulator under test cannot run (an older version without the method)
-prints ``n/a``. A measure that takes long (paging through 100k jobs with an emulator that
-sorts every job on every page) is repeated only while the time spent on it at that size is
-under ``--budget`` seconds; it always runs once, and the ``cut_short`` line names those that
-ran fewer than ``--repeat`` times.
+A measure that the emulator under test cannot run (an older version without the method it
+calls) prints ``n/a``, and the ``unavailable`` line says why. A walk that takes long (paging
+through 100k jobs with an emulator that sorts every job on every page) is repeated only while
+the time spent on it at that size is under ``--budget`` seconds; it always runs once, and the
+``cut_short`` line names the walks that ran fewer than ``--repeat`` times.
 
 Output (stdout): ``key: value`` lines, the machine and the ``warmpool`` package measured
 first, then one line per measure and size (``describe_random_us@10000: 4.12``), and last a
@@ -158,15 +161,18 @@ def build(n: int, seed: int = 0) -> Built:
     drive(make_trace(IDENTITIES, seed), n, emu.run_until, create)
     seconds = time.perf_counter() - started
     statuses: Counter[str] = Counter()
-    finished = running = ""
+    finished = completed = running = ""
     # The status of every job, through the API: the mix of states, and one job of each kind.
     for name in names:
         status = emu.describe_training_job(TrainingJobName=name)["TrainingJobStatus"]
         statuses[status] += 1
-        if status == "Completed" and not finished and statuses[status] > len(names) // 4:
-            finished = name  # a job from the first half of the run, long finished
+        if status == "Completed":
+            completed = completed or name
+            if not finished and statuses[status] > len(names) // 4:
+                finished = name  # a job from the first half of the run, long finished
         elif status == "InProgress":
             running = name  # the last one created
+    finished = finished or completed  # few jobs: the first one Completed
     if not finished or not running:
         raise RuntimeError(f"{n} jobs give no Completed or no InProgress job: {dict(statuses)}")
     return Built(emu, names, finished, running, statuses, seconds)
@@ -191,11 +197,16 @@ def per_call(call: Callable[[int], object], count: int) -> float:
     return best
 
 
+#: What a measure raises when the emulator under test lacks the method it calls.
+MISSING: Final = AttributeError
+
+
 def once(call: Callable[[], object]) -> float:
-    """Seconds one call of ``call()`` takes."""
+    """Milliseconds one call of ``call()`` takes."""
+    gc.collect()
     started = time.perf_counter()
     call()
-    return time.perf_counter() - started
+    return 1e3 * (time.perf_counter() - started)
 
 
 def walk(emu: WarmPoolEmulator, **filters: Any) -> tuple[int, int]:
@@ -211,6 +222,13 @@ def walk(emu: WarmPoolEmulator, **filters: Any) -> tuple[int, int]:
         if not token:
             return jobs, pages
         request["NextToken"] = token
+
+
+def walk_into(
+    results: list[tuple[int, int]], emu: WarmPoolEmulator, filters: dict[str, Any]
+) -> None:
+    """:func:`walk` with ``filters``, its result appended to ``results``."""
+    results.append(walk(emu, **filters))
 
 
 class Sample(NamedTuple):
@@ -241,11 +259,26 @@ def measure_size(n: int, repeat: int, seed: int, budget: float) -> Sample:
     describe = emu.describe_training_job
     list_jobs = emu.list_training_jobs
 
+    unavailable: dict[str, str] = {}  # measure -> why it cannot run here
+
+    def attempt(key: str, measure: Callable[[], float]) -> float | None:
+        """``measure()``, or ``None`` (and why) if the emulator lacks what it calls."""
+        if key in unavailable:
+            return None
+        try:
+            return measure()
+        except MISSING as error:
+            unavailable[key] = f"{type(error).__name__}: {error}"
+            return None
+
     # The one-off first calls, before anything else reads the emulator's lists or the log.
-    gc.collect()
     first: dict[str, float | None] = {
-        "list_first_call_ms": 1e3 * once(lambda: list_jobs(MaxResults=PAGE)),
-        "for_job_first_ms": 1e3 * once(lambda: events.for_job(picks[0])),
+        "list_first_call_ms": attempt(
+            "list_first_call_ms", lambda: once(lambda: list_jobs(MaxResults=PAGE))
+        ),
+        "for_job_first_ms": attempt(
+            "for_job_first_ms", lambda: once(lambda: events.for_job(picks[0]))
+        ),
     }
 
     finished, running = built.finished, built.running
@@ -267,45 +300,33 @@ def measure_size(n: int, repeat: int, seed: int, budget: float) -> Sample:
         "walk_completed_ms": {"StatusEquals": "Completed"},
         "walk_name_contains_ms": {"NameContains": NAME_CONTAINS},
     }
-    whole: dict[str, Callable[[], object]] = {
-        key: partial(walk, emu, **filters) for key, filters in walks.items()
-    }
 
-    taken: dict[str, list[float]] = {key: [] for key in (*calls, *whole)}
-    unavailable: set[str] = set()
-    spent: dict[str, float] = dict.fromkeys(whole, 0.0)
+    taken: dict[str, list[float]] = {key: [] for key in (*calls, *walks)}
+    spent: dict[str, float] = dict.fromkeys(walks, 0.0)  # milliseconds
     walked: dict[str, tuple[int, int]] = {}
     for _ in range(repeat):
         for key, (call, count) in calls.items():
-            if key in unavailable:
-                continue
             gc.collect()
             scale = 1e3 if key.endswith("_ms") else 1e6
-            try:
-                taken[key].append(scale * per_call(call, count))
-            except (AttributeError, TypeError, NotImplementedError):
-                unavailable.add(key)
-        for key, run in whole.items():
-            if key in unavailable or (taken[key] and spent[key] >= budget):
+            value = attempt(key, partial(per_call, call, count))
+            if value is not None:
+                taken[key].append(scale * value)
+        for key, filters in walks.items():
+            if taken[key] and spent[key] >= 1e3 * budget:
                 continue
-            gc.collect()
-            started = time.perf_counter()
-            try:
-                result = run()
-            except (AttributeError, TypeError, NotImplementedError):
-                unavailable.add(key)
+            results: list[tuple[int, int]] = []
+            value = attempt(key, partial(once, partial(walk_into, results, emu, filters)))
+            if value is None:
                 continue
-            seconds = time.perf_counter() - started
-            spent[key] += seconds
-            taken[key].append(1e3 * seconds)
-            if key in walks:
-                assert isinstance(result, tuple)
-                if walked.setdefault(key, result) != result:
-                    raise RuntimeError(f"{key}: {result} jobs and pages, then {walked[key]}")
+            spent[key] += value
+            taken[key].append(value)
+            result = results[0]
+            if walked.setdefault(key, result) != result:
+                raise RuntimeError(f"{key}: {walked[key]} jobs and pages, then {result}")
 
     values: dict[str, float | None] = dict(first)
     for key, samples in taken.items():
-        values[key] = None if key in unavailable or not samples else statistics.median(samples)
+        values[key] = statistics.median(samples) if samples else None
     for sort in SORTS:
         total = values[f"walk_{sort}_ms"]
         values[f"walk_{sort}_us_per_job"] = None if total is None else 1e3 * total / n
@@ -314,9 +335,11 @@ def measure_size(n: int, repeat: int, seed: int, budget: float) -> Sample:
             raise RuntimeError(f"{key}: paging returned {jobs} jobs of {n}")
         lines.append(f"{key.removesuffix('_ms')}_returned@{n}: {jobs} jobs in {pages} pages")
     short = [
-        f"{key} ({len(taken[key])} of {repeat})" for key in whole if 0 < len(taken[key]) < repeat
+        f"{key} ({len(taken[key])} of {repeat})" for key in walks if 0 < len(taken[key]) < repeat
     ]
     lines.append(f"cut_short@{n}: {', '.join(short) if short else 'none'}")
+    missing = [f"{key} ({why})" for key, why in unavailable.items()]
+    lines.append(f"unavailable@{n}: {'; '.join(missing) if missing else 'none'}")
     return Sample(n, values, lines)
 
 

@@ -1,6 +1,6 @@
 """Tests of the benchmarks: ``replay.py`` runs, prints its fields and is deterministic;
 ``baseline.py`` (the plain-loop baseline) gets exactly the emulator's results; ``compare.py``
-runs both in turn and reports the ratios.
+runs both in turn and reports the ratios; ``api_costs.py`` prints every measure at every size.
 
 No timing is asserted: the machine is shared and timings are noisy.
 """
@@ -390,3 +390,99 @@ def test_compare_stops_when_the_runs_disagree(
     assert compare.main(["10", "--rounds", "1"]) == 1
     out = capsys.readouterr().out
     assert "mismatch: baseline.py in round 1 reported reused 8" in out
+
+
+# -- api_costs.py -------------------------------------------------------------------------------
+
+API_COST_SIZES = (200, 400)
+
+
+def api_cost_fields(out: str) -> tuple[dict[str, str], list[str]]:
+    """The ``key: value`` lines of ``api_costs.py``'s output, and the rows of the table after
+    them."""
+    head, blank, tail = out.partition("\n\n")
+    assert blank, "no blank line before the scaling table"
+    assert tail.startswith("Scaling (medians; ratio: ")
+    fields: dict[str, str] = {}
+    for line in head.splitlines():
+        key, sep, value = line.partition(": ")
+        assert sep, f"not a 'key: value' line: {line!r}"
+        assert key not in fields, f"{key} printed twice"
+        fields[key] = value
+    return fields, [line for line in tail.splitlines() if line.startswith("|")]
+
+
+def test_api_costs_prints_every_measure_at_every_size(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``benchmarks/api_costs.py`` builds an emulator of each size in a mix of states, prints
+    every measure at every size as a number, walks every job by ``NextToken`` in each sort
+    order (D20, D36: every page but the last is full), and ends with a table of each measure's
+    ratio to the smallest size."""
+    api_costs = load("api_costs")
+    argv = ["--sizes", ",".join(map(str, API_COST_SIZES)), "--repeat", "1"]
+    assert api_costs.main(argv) == 0
+    fields, table = api_cost_fields(capsys.readouterr().out)
+    assert fields["machine"].startswith("Python ")
+    assert fields["sizes"] == "200,400"
+    assert fields["repeat"] == "1"
+    assert fields["warmpool"].endswith("warmpool")
+    measures = (*api_costs.MEASURES, *api_costs.PER_JOB)
+    assert "describe_random_us" in measures
+    assert "walk_CreationTime_us_per_job" in measures
+    for n in API_COST_SIZES:
+        for key in measures:
+            assert float(fields[f"{key}@{n}"]) > 0, key
+        states = dict(part.rsplit(" ", 1) for part in fields[f"states@{n}"].split(", "))
+        assert sum(map(int, states.values())) == n
+        assert {"Completed", "InProgress", "Stopped"} <= states.keys()
+        assert int(fields[f"events@{n}"]) > n
+        pages = -(-n // 100)
+        for sort in ("Name", "CreationTime", "Status"):
+            assert fields[f"walk_{sort}_returned@{n}"] == f"{n} jobs in {pages} pages"
+        completed = int(states["Completed"])
+        assert fields[f"walk_completed_returned@{n}"] == (
+            f"{completed} jobs in {max(1, -(-completed // 100))} pages"
+        )
+        contains = int(fields[f"walk_name_contains_returned@{n}"].split()[0])
+        assert 0 < contains < n
+        assert fields[f"cut_short@{n}"] == "none"
+        assert fields[f"unavailable@{n}"] == "none"
+    assert table[0] == "| measure | 200 | 400 | 400 / 200 |"
+    assert table[2] == "| jobs | 200 | 400 | 2.0 |"
+    rows = {row.split(" | ")[0].removeprefix("| "): row for row in table[3:]}
+    assert set(rows) == set(measures)
+    for key, row in rows.items():
+        cells = row.strip("| ").split(" | ")[1:]
+        assert [float(cell) for cell in cells[:2]] == [
+            float(fields[f"{key}@{n}"]) for n in API_COST_SIZES
+        ]
+        assert float(cells[2]) >= 0
+
+
+def test_api_costs_says_what_an_emulator_lacks(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On an emulator without a method a measure calls (an older version), that measure prints
+    ``n/a`` and the others still run."""
+    from warmpool.events import EventLog
+
+    monkeypatch.delattr(EventLog, "for_job")
+    assert load("api_costs").main(["--sizes", "200", "--repeat", "1"]) == 0
+    fields, table = api_cost_fields(capsys.readouterr().out)
+    assert fields["for_job_first_ms@200"] == "n/a"
+    assert fields["for_job_us@200"] == "n/a"
+    assert fields["unavailable@200"].startswith("for_job_first_ms (AttributeError: ")
+    assert "for_job_us (AttributeError: " in fields["unavailable@200"]
+    assert float(fields["describe_random_us@200"]) > 0
+    assert "| for_job_us | n/a |" in table
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--sizes", "abc"], ["--sizes", "50"], ["--sizes", ""], ["--repeat", "0"], ["--budget", "0"]],
+)
+def test_api_costs_rejects_bad_arguments(argv: list[str]) -> None:
+    """Sizes that are not job counts of at least 100, no repeat and no budget are refused."""
+    with pytest.raises(SystemExit):
+        load("api_costs").main(argv)
