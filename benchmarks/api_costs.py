@@ -12,11 +12,12 @@ on, so most jobs are ``Completed`` (their pools ``Reused`` or ``Terminated``), 4
 the newest ones of each identity ``InProgress`` (``Starting`` or ``Training``) or just ended
 with an ``Available`` pool; 1 % of the jobs (drawn by a second RNG of the same seed) are
 stopped right after their create, so ``Stopped`` jobs are there too. Then it times single
-calls against that emulator, with ``time.perf_counter``, and prints the median of ``--repeat``
-repeats. A repeat of a per-call measure runs 4 batches of calls, each long enough (0.05 s) that
-the timer's own cost does not count, and keeps the fastest batch's time per call (the others
-were slowed by something else); a walk is timed once per repeat, as a whole, and a first call
-once per size. The measures:
+calls against that emulator by two clocks at once, ``time.perf_counter`` (wall time) and
+``time.process_time`` (the process's CPU time, which other processes sharing the machine do not
+stretch), and prints the median of ``--repeat`` repeats by each. A repeat of a per-call measure
+runs 4 batches of calls, each long enough (0.05 s) that the timers' own cost does not count,
+and keeps the fastest batch's time per call (the others were slowed by something else); a walk
+is timed once per repeat, as a whole, and a first call once per size. The measures:
 
 - ``describe_random_us``: ``describe_training_job`` of a job drawn at random among all N
   (each call another job); ``describe_finished_us`` and ``describe_running_us``: the same
@@ -44,11 +45,14 @@ the time spent on it at that size is under ``--budget`` seconds; it always runs 
 ``cut_short`` line names the walks that ran fewer than ``--repeat`` times.
 
 Output (stdout): ``key: value`` lines, the machine and the ``warmpool`` package measured
-first, then one line per measure and size (``describe_random_us@10000: 4.12``), and last a
-Markdown table of each measure at every size with its ratio to the smallest size: a cost that
-does not grow with N has ratios near 1, one that grows linearly has the ratio of the sizes
-(shown in the ``jobs`` row). Nothing here reads the wall clock inside the emulator; the RNGs
-are seeded, so a seed always gives the same emulator state and the same calls.
+first, then one line per measure and size, wall time first (``describe_random_us@10000: 4.12
+(cpu 4.10)``), the mix of states, what each walk returned, and ``cpu_share``, the process's
+CPU time over the wall time while measuring that size (well under 1: other processes held the
+CPU, and the wall times are stretched); last, two Markdown tables (wall, then CPU) of each
+measure at every size with its ratio to the smallest size: a cost that does not grow with N
+has ratios near 1, one that grows linearly has the ratio of the sizes (the ``jobs`` row).
+Nothing here reads the wall clock inside the emulator; the RNGs are seeded, so a seed always
+gives the same emulator state and the same calls.
 """
 
 from __future__ import annotations
@@ -91,8 +95,7 @@ BATCH_SECONDS: Final = 0.05
 #: How many batches make one repeat of a per-call measure.
 BATCHES: Final = 4
 
-#: Every measure printed per size, in order, with whether it is taken once per size (not
-#: repeated: a first call) and its unit.
+#: Every measure printed per size, in order; the name ends with its unit.
 MEASURES: Final = (
     "describe_random_us",
     "describe_finished_us",
@@ -178,35 +181,59 @@ def build(n: int, seed: int = 0) -> Built:
     return Built(emu, names, finished, running, statuses, seconds)
 
 
-def per_call(call: Callable[[int], object], count: int) -> float:
+class Cost(NamedTuple):
+    """A time taken by both clocks, in seconds: ``wall`` (``time.perf_counter``) and ``cpu``
+    (``time.process_time``: this process's own CPU time, which other processes holding the
+    CPU do not stretch)."""
+
+    wall: float
+    cpu: float
+
+    def scaled(self, factor: float) -> Cost:
+        """Both times times ``factor`` (to milliseconds, to microseconds)."""
+        return Cost(self.wall * factor, self.cpu * factor)
+
+
+def _now() -> Cost:
+    return Cost(time.perf_counter(), time.process_time())
+
+
+def _since(started: Cost) -> Cost:
+    wall, cpu = time.perf_counter(), time.process_time()
+    return Cost(wall - started.wall, cpu - started.cpu)
+
+
+def per_call(call: Callable[[int], object], count: int) -> Cost:
     """Seconds per call of ``call(k)`` (k = 0, 1, 2, ... wrapping at ``count``): batches of
-    calls, each timed as a whole and long enough (``BATCH_SECONDS``) that the timer's own cost
-    does not count; the fastest batch's rate (the others were slowed by something else)."""
+    calls, each timed as a whole and long enough (``BATCH_SECONDS``) that the timers' own cost
+    does not count; the fastest batch's rate by each clock (the others were slowed by
+    something else)."""
     started = time.perf_counter()
     call(0)
     first = time.perf_counter() - started
     size = max(1, min(100_000, int(BATCH_SECONDS / max(first, 1e-7))))
-    best = float("inf")
+    wall = cpu = float("inf")
     k = 1
     for _ in range(BATCHES):
-        started = time.perf_counter()
+        started_at = _now()
         for _ in range(size):
             call(k % count)
             k += 1
-        best = min(best, (time.perf_counter() - started) / size)
-    return best
+        took = _since(started_at)
+        wall, cpu = min(wall, took.wall / size), min(cpu, took.cpu / size)
+    return Cost(wall, cpu)
 
 
 #: What a measure raises when the emulator under test lacks the method it calls.
 MISSING: Final = AttributeError
 
 
-def once(call: Callable[[], object]) -> float:
-    """Milliseconds one call of ``call()`` takes."""
+def once(call: Callable[[], object]) -> Cost:
+    """Seconds one call of ``call()`` takes."""
     gc.collect()
-    started = time.perf_counter()
+    started = _now()
     call()
-    return 1e3 * (time.perf_counter() - started)
+    return _since(started)
 
 
 def walk(emu: WarmPoolEmulator, **filters: Any) -> tuple[int, int]:
@@ -232,10 +259,12 @@ def walk_into(
 
 
 class Sample(NamedTuple):
-    """One size's medians (``None``: the measure cannot run on this emulator) and notes."""
+    """One size's medians in the measures' units (``None``: the measure cannot run on this
+    emulator), by the wall clock and in CPU time, and its other lines."""
 
     n: int
-    values: dict[str, float | None]
+    wall: dict[str, float | None]
+    cpu: dict[str, float | None]
     lines: list[str]
 
 
@@ -258,10 +287,9 @@ def measure_size(n: int, repeat: int, seed: int, budget: float) -> Sample:
 
     describe = emu.describe_training_job
     list_jobs = emu.list_training_jobs
-
     unavailable: dict[str, str] = {}  # measure -> why it cannot run here
 
-    def attempt(key: str, measure: Callable[[], float]) -> float | None:
+    def attempt(key: str, measure: Callable[[], Cost]) -> Cost | None:
         """``measure()``, or ``None`` (and why) if the emulator lacks what it calls."""
         if key in unavailable:
             return None
@@ -271,15 +299,20 @@ def measure_size(n: int, repeat: int, seed: int, budget: float) -> Sample:
             unavailable[key] = f"{type(error).__name__}: {error}"
             return None
 
+    measuring = _now()
     # The one-off first calls, before anything else reads the emulator's lists or the log.
-    first: dict[str, float | None] = {
-        "list_first_call_ms": attempt(
-            "list_first_call_ms", lambda: once(lambda: list_jobs(MaxResults=PAGE))
-        ),
-        "for_job_first_ms": attempt(
-            "for_job_first_ms", lambda: once(lambda: events.for_job(picks[0]))
-        ),
+    taken: dict[str, list[Cost]] = {
+        "list_first_call_ms": [],
+        "for_job_first_ms": [],
     }
+    firsts: dict[str, Callable[[], object]] = {
+        "list_first_call_ms": lambda: list_jobs(MaxResults=PAGE),
+        "for_job_first_ms": lambda: events.for_job(picks[0]),
+    }
+    for key, first_call in firsts.items():
+        cost = attempt(key, partial(once, first_call))
+        if cost is not None:
+            taken[key].append(cost.scaled(1e3))
 
     finished, running = built.finished, built.running
     # Each per-call measure: a function of a call number, and how many distinct calls it has.
@@ -301,35 +334,38 @@ def measure_size(n: int, repeat: int, seed: int, budget: float) -> Sample:
         "walk_name_contains_ms": {"NameContains": NAME_CONTAINS},
     }
 
-    taken: dict[str, list[float]] = {key: [] for key in (*calls, *walks)}
-    spent: dict[str, float] = dict.fromkeys(walks, 0.0)  # milliseconds
+    taken.update({key: [] for key in (*calls, *walks)})
+    spent: dict[str, float] = dict.fromkeys(walks, 0.0)  # wall seconds
     walked: dict[str, tuple[int, int]] = {}
     for _ in range(repeat):
         for key, (call, count) in calls.items():
             gc.collect()
-            scale = 1e3 if key.endswith("_ms") else 1e6
-            value = attempt(key, partial(per_call, call, count))
-            if value is not None:
-                taken[key].append(scale * value)
+            cost = attempt(key, partial(per_call, call, count))
+            if cost is not None:
+                taken[key].append(cost.scaled(1e3 if key.endswith("_ms") else 1e6))
         for key, filters in walks.items():
-            if taken[key] and spent[key] >= 1e3 * budget:
+            if taken[key] and spent[key] >= budget:
                 continue
             results: list[tuple[int, int]] = []
-            value = attempt(key, partial(once, partial(walk_into, results, emu, filters)))
-            if value is None:
+            cost = attempt(key, partial(once, partial(walk_into, results, emu, filters)))
+            if cost is None:
                 continue
-            spent[key] += value
-            taken[key].append(value)
+            spent[key] += cost.wall
+            taken[key].append(cost.scaled(1e3))
             result = results[0]
             if walked.setdefault(key, result) != result:
                 raise RuntimeError(f"{key}: {walked[key]} jobs and pages, then {result}")
+    measured = _since(measuring)
 
-    values: dict[str, float | None] = dict(first)
-    for key, samples in taken.items():
-        values[key] = statistics.median(samples) if samples else None
-    for sort in SORTS:
-        total = values[f"walk_{sort}_ms"]
-        values[f"walk_{sort}_us_per_job"] = None if total is None else 1e3 * total / n
+    wall: dict[str, float | None] = {}
+    cpu: dict[str, float | None] = {}
+    for key, costs in taken.items():
+        wall[key] = statistics.median(c.wall for c in costs) if costs else None
+        cpu[key] = statistics.median(c.cpu for c in costs) if costs else None
+    for values in (wall, cpu):
+        for sort in SORTS:
+            total = values[f"walk_{sort}_ms"]
+            values[f"walk_{sort}_us_per_job"] = None if total is None else 1e3 * total / n
     for key, (jobs, pages) in walked.items():
         if key in (f"walk_{sort}_ms" for sort in SORTS) and jobs != n:
             raise RuntimeError(f"{key}: paging returned {jobs} jobs of {n}")
@@ -340,7 +376,9 @@ def measure_size(n: int, repeat: int, seed: int, budget: float) -> Sample:
     lines.append(f"cut_short@{n}: {', '.join(short) if short else 'none'}")
     missing = [f"{key} ({why})" for key, why in unavailable.items()]
     lines.append(f"unavailable@{n}: {'; '.join(missing) if missing else 'none'}")
-    return Sample(n, values, lines)
+    lines.append(f"measuring_seconds@{n}: {measured.wall:.1f}")
+    lines.append(f"cpu_share@{n}: {measured.cpu / measured.wall:.2f}")
+    return Sample(n, wall, cpu, lines)
 
 
 def _format(value: float | None) -> str:
@@ -353,22 +391,28 @@ def _format(value: float | None) -> str:
     return f"{value:.3f}"
 
 
-def scaling_table(samples: Sequence[Sample]) -> list[str]:
-    """A Markdown table: each measure at every size, and its ratio to the smallest size."""
-    base = samples[0]
-    others = samples[1:]
-    header = ["measure", *(f"{s.n:,}" for s in samples), *(f"{s.n:,} / {base.n:,}" for s in others)]
+def scaling_table(samples: Sequence[Sample], clock: str = "wall") -> list[str]:
+    """A Markdown table: each measure at every size by ``clock`` (``"wall"`` or ``"cpu"``),
+    and its ratio to the smallest size."""
+    tables = [getattr(s, clock) for s in samples]
+    base, others = tables[0], tables[1:]
+    first = samples[0].n
+    header = [
+        "measure",
+        *(f"{s.n:,}" for s in samples),
+        *(f"{s.n:,} / {first:,}" for s in samples[1:]),
+    ]
     rows = [
         "| " + " | ".join(header) + " |",
         "|---" + "|---:" * (len(header) - 1) + "|",
         "| jobs | "
-        + " | ".join([*(f"{s.n:,}" for s in samples), *(f"{s.n / base.n:.1f}" for s in others)])
+        + " | ".join([*(f"{s.n:,}" for s in samples), *(f"{s.n / first:.1f}" for s in samples[1:])])
         + " |",
     ]
     for key in (*MEASURES, *PER_JOB):
-        cells = [_format(s.values[key]) for s in samples]
-        for s in others:
-            low, high = base.values[key], s.values[key]
+        cells = [_format(values[key]) for values in tables]
+        for values in others:
+            low, high = base[key], values[key]
             cells.append("n/a" if low is None or high is None or low <= 0 else f"{high / low:.1f}")
         rows.append(f"| {key} | " + " | ".join(cells) + " |")
     return rows
@@ -441,10 +485,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.collect()  # the emulator of this size is gone: do not let it weigh on the next
         samples.append(sample)
         for key in (*MEASURES, *PER_JOB):
-            print(f"{key}@{n}: {_format(sample.values[key])}", flush=True)
+            wall, cpu = _format(sample.wall[key]), _format(sample.cpu[key])
+            print(f"{key}@{n}: {wall} (cpu {cpu})", flush=True)
         print("\n".join(sample.lines), flush=True)
-    print("\n".join(["", "Scaling (medians; ratio: the size's figure / the smallest's):", ""]))
-    print("\n".join(scaling_table(samples)), flush=True)
+    for clock, title in (
+        ("wall", "wall time, time.perf_counter"),
+        ("cpu", "CPU time of the process, time.process_time"),
+    ):
+        print(f"\nScaling, {title} (medians; ratio: the size's figure / the smallest's):\n")
+        print("\n".join(scaling_table(samples, clock)), flush=True)
     return 0
 
 
