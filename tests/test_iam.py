@@ -5,7 +5,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import operator
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -830,14 +829,3 @@ def test_statement_and_condition_expose_their_parts() -> None:
     assert not condition.holds({KEY: 1800})
     assert condition.holds({})
     assert statement.applies(ACTION, JOB_ARN, {KEY: 1})
-
-
-def test_evaluate_is_cheap_for_the_seed_policy() -> None:
-    policy = Policy.from_document(SEED_POLICY)
-    context = {KEY: 600}
-    rounds = 20_000
-    started = time.perf_counter()
-    for _ in range(rounds):
-        policy.evaluate(ACTION, JOB_ARN, context)
-    per_call = (time.perf_counter() - started) / rounds
-    assert per_call < 25e-6  # measured ~1 µs; generous so a loaded CI machine does not flake
