@@ -99,6 +99,17 @@ def plain(value: Any) -> Any:
     return value
 
 
+def _shared_part(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The members of a ``CreateTrainingJob`` request that usually repeat from job to job.
+
+    ``type()`` first: a keyword name of a ``str`` subclass stays in (and ``marshal`` refuses
+    it) before its ``__eq__`` could run in the set lookup.
+    """
+    return {
+        key: value for key, value in request.items() if type(key) is not str or key not in _PER_JOB
+    }
+
+
 @lru_cache(maxsize=8)
 def validator_for(max_keep_alive: int) -> RequestValidator:
     """The request validator with the keep-alive maximum of a :class:`~warmpool.Limits`."""
@@ -142,14 +153,7 @@ class Intake:
         of an acceptable one, else :class:`~warmpool.errors.ValidationException` listing every
         problem (the request itself is never changed)."""
         try:
-            # type() first: a keyword name of a str subclass stays in (and marshal refuses it)
-            # before its __eq__ could run in the set lookup
-            shared = {
-                key: value
-                for key, value in request.items()
-                if type(key) is not str or key not in _PER_JOB
-            }
-            spec = self._specs.get(marshal.dumps(shared, 0))
+            spec = self._specs.get(marshal.dumps(_shared_part(request), 0))
         except ValueError:  # not plain data: take the long way in
             spec = None
         if spec is not None:
@@ -179,8 +183,7 @@ class Intake:
         problems.extend(create_rule_problems(request))
         if problems:
             raise validation_error(problems, _CREATE)
-        shared = {key: value for key, value in request.items() if key not in _PER_JOB}
-        blob = freeze(shared)
+        blob = freeze(_shared_part(request))
         spec = self._specs.get(blob)
         if spec is None:
             spec = self._spec(request)

@@ -61,11 +61,6 @@ class Responder:
         self._requests = 0
         self._datetimes: dict[float, datetime] = {}
 
-    @property
-    def answered(self) -> int:
-        """How many responses were numbered so far."""
-        return self._requests
-
     def arn(self, name: str) -> str:
         """The ``TrainingJobArn`` of a job name."""
         return self._arn_prefix + name

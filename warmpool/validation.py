@@ -71,7 +71,6 @@ import functools
 import json
 import math
 import re
-import reprlib
 import sys
 import unicodedata
 import warnings
@@ -80,6 +79,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any, Final, TypeAlias, TypeGuard
 
+from warmpool._text import shown
 from warmpool.clock import parse_timestamp
 from warmpool.errors import ValidationException
 
@@ -345,9 +345,6 @@ def _is_output_timestamp(value: Any) -> bool:
 # --------------------------------------------------------------------------------------------
 
 _MAX_RENDERED: Final = 100
-_SHORT_REPR = reprlib.Repr()
-_SHORT_REPR.maxstring = _MAX_RENDERED
-_SHORT_REPR.maxother = _MAX_RENDERED
 
 
 def _scalar_text(value: Any) -> str:
@@ -355,7 +352,7 @@ def _scalar_text(value: Any) -> str:
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
-    return _SHORT_REPR.repr(value)
+    return shown(value)
 
 
 def _java_text(value: Any, limit: int) -> str:
