@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
 
 from warmpool import JobPlan, Quota, WarmPoolEmulator
+from warmpool.events import Event, JobDeleted, PoolKept, PoolReused, PoolTerminated
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 OTHER_ROLE = "arn:aws:iam::123456789012:role/OtherRole"
@@ -126,3 +127,30 @@ def check_output(client: Any, operation: str, response: dict[str, Any]) -> None:
 
     report = ParamValidator().validate(body, shape)
     assert not report.has_errors(), report.generate_report()
+
+
+#: SPEC §6: the only moves of a job's warm pool status.
+POOL_MOVES: Final = frozenset(
+    {("InUse", "Available"), ("InUse", "Terminated"), ("Available", "Reused")}
+    | {("Available", "Terminated")}
+)
+
+
+def assert_pool_moves_legal(events: Iterable[Event]) -> None:
+    """§6 / §11: following each job's warm pool through the event log, only the moves of
+    :data:`POOL_MOVES` appear (a deleted job's name starts afresh)."""
+    pools: dict[str, str] = {}
+    for event in events:
+        if isinstance(event, JobDeleted):
+            pools.pop(event.job, None)
+            continue
+        if isinstance(event, PoolKept):
+            move = (pools.get(event.job, "InUse"), "Available")
+        elif isinstance(event, PoolReused):
+            move = (pools.get(event.job, "?"), "Reused")
+        elif isinstance(event, PoolTerminated):
+            move = (pools.get(event.job, "InUse"), "Terminated")
+        else:
+            continue
+        assert move in POOL_MOVES, (event, move)
+        pools[event.job] = move[1]

@@ -72,8 +72,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import warmpool
-from tests.factories import INSTANCE_TYPE, emulator, jobs_in_every_state, request
-from tests.test_stateful import ALLOWED_MOVES
+from tests.factories import (
+    INSTANCE_TYPE,
+    assert_pool_moves_legal,
+    emulator,
+    jobs_in_every_state,
+    request,
+)
 from warmpool import JobPlan, Quota, Timing, WarmPoolEmulator
 from warmpool.emulator import OPERATIONS, WarmPoolView
 from warmpool.errors import (
@@ -82,7 +87,7 @@ from warmpool.errors import (
     ValidationException,
     WarmPoolError,
 )
-from warmpool.events import JobDeleted, PoolKept, PoolReused, PoolTerminated, QuotaRefused
+from warmpool.events import QuotaRefused
 from warmpool.identity import IdentityKey
 from warmpool.server import input_shape, make_server
 from warmpool.validation import RequestValidator, load_model
@@ -1254,21 +1259,7 @@ def check_guarantees(before: Fingerprint, after: Fingerprint) -> None:
         assert getattr(new, part) >= getattr(old, part), (part, old, new)
     # The event log only grows, and only the moves of §6 appear in it.
     assert state["events"][: len(before.state["events"])] == before.state["events"]
-    pools: dict[str, str] = {}
-    for event in state["events"]:
-        if isinstance(event, JobDeleted):
-            pools.pop(event.job, None)
-            continue
-        if isinstance(event, PoolKept):
-            move = (pools.get(event.job, "InUse"), "Available")
-        elif isinstance(event, PoolReused):
-            move = (pools.get(event.job, "?"), "Reused")
-        elif isinstance(event, PoolTerminated):
-            move = (pools.get(event.job, "InUse"), "Terminated")
-        else:
-            continue
-        assert move in ALLOWED_MOVES, (event, move)  # SPEC §6
-        pools[event.job] = move[1]
+    assert_pool_moves_legal(state["events"])  # SPEC §6
     # A cluster is InUse or Available for at most one job; no Available pool past its expiry.
     holders: dict[int, str] = {}
     views: dict[str, WarmPoolView | None] = state["pools"]

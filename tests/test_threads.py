@@ -14,16 +14,14 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 
-from tests.factories import INSTANCE_TYPE, OTHER_ROLE, request
+from tests.factories import INSTANCE_TYPE, OTHER_ROLE, assert_pool_moves_legal, request
 from warmpool import JobPlan, Quota, WarmPoolEmulator, errors
-from warmpool.events import PoolKept, PoolReused, PoolTerminated
+from warmpool.events import PoolKept, PoolReused
 
 THREADS = 8
 JOBS_PER_THREAD = 60
 WARM_POOL_QUOTA = 6
 TRAINING_QUOTA = 60
-LEGAL_MOVES = {("InUse", "Available"), ("InUse", "Terminated"), ("Available", "Reused")}
-LEGAL_MOVES |= {("Available", "Terminated")}
 
 
 def _run_all(workers: list[Callable[[], None]]) -> list[BaseException]:
@@ -116,18 +114,7 @@ def _check_guarantees(emu: WarmPoolEmulator) -> None:
     jobs = {name: emu.describe_training_job(TrainingJobName=name) for name in emu.job_names()}
 
     # Only the moves of §6, each pool seen moving through the log in order.
-    pools: dict[str, str] = {}
-    for event in emu.events:
-        if isinstance(event, PoolKept):
-            move = (pools.get(event.job, "InUse"), "Available")
-        elif isinstance(event, PoolReused):
-            move = (pools.get(event.job, "?"), "Reused")
-        elif isinstance(event, PoolTerminated):
-            move = (pools.get(event.job, "InUse"), "Terminated")
-        else:
-            continue
-        assert move in LEGAL_MOVES, (event, move)
-        pools[event.job] = move[1]
+    assert_pool_moves_legal(emu.events)
 
     # A cluster serves one job at a time: the reuse chain of a cluster never branches.
     reused_by = Counter(
