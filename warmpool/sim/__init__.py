@@ -5,6 +5,6 @@ Every simulated job goes through the emulator's public API, so every answer obey
 rules as a single call does. See ``docs/replay.md``.
 """
 
-from .trace import Trace, TraceError, TraceJob, load_trace
+from .trace import Trace, TraceError, TraceJob, load_trace, write_trace
 
-__all__ = ["Trace", "TraceError", "TraceJob", "load_trace"]
+__all__ = ["Trace", "TraceError", "TraceJob", "load_trace", "write_trace"]
