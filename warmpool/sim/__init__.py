@@ -5,6 +5,16 @@ Every simulated job goes through the emulator's public API, so every answer obey
 rules as a single call does. See ``docs/replay.md``.
 """
 
+from .replay import Figures, Report, replay
 from .trace import Trace, TraceError, TraceJob, load_trace, write_trace
 
-__all__ = ["Trace", "TraceError", "TraceJob", "load_trace", "write_trace"]
+__all__ = [
+    "Figures",
+    "Report",
+    "Trace",
+    "TraceError",
+    "TraceJob",
+    "load_trace",
+    "replay",
+    "write_trace",
+]

@@ -1,0 +1,575 @@
+"""Replay a trace through the emulator and report what warm pools did (``docs/replay.md``).
+
+:func:`replay` creates each row's training job with ``CreateTrainingJob`` at its submit time,
+lets the emulator's clock run, stops the rows whose outcome is ``Stopped`` after their training
+time, and watches the emulator's events to count warm and cold starts, retained and training
+instance-seconds, and quota refusals, in all, by instance type and by identity. It uses the
+emulator's public API only, so the figures obey every rule a single call does.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, Final
+
+import attrs
+
+from warmpool import (
+    IdentityKey,
+    JobPlan,
+    Limits,
+    Quota,
+    Timing,
+    VirtualClock,
+    WarmPoolEmulator,
+    identity_key,
+)
+from warmpool.billing import billable_seconds, training_seconds
+from warmpool.errors import ResourceLimitExceeded, WarmPoolError
+from warmpool.events import (
+    Event,
+    JobCreated,
+    JobReleased,
+    PoolKept,
+    PoolReused,
+    PoolTerminated,
+    QuotaRefused,
+    TrainingStarted,
+)
+
+from .trace import TraceError, TraceJob
+
+__all__ = ["UNLIMITED", "Figures", "Report", "replay", "request_for"]
+
+#: The warm pool quota of an instance type the replay was given none for: no limit, so the
+#: report shows what the workload would use (its ``peak_retained_instances``).
+UNLIMITED: Final = 10**9
+
+_TRAINING_IMAGE: Final = "123456789012.dkr.ecr.us-east-1.amazonaws.com/replay:latest"
+_OUTPUT: Final = {"S3OutputPath": "s3://warmpool-replay/output"}
+_ALGORITHM: Final = {"TrainingImage": _TRAINING_IMAGE, "TrainingInputMode": "File"}
+
+# Which trace column a request member comes from, to name the column of a refused row.
+_COLUMNS: Final = (
+    ("keepaliveperiodinseconds", "keep_alive_seconds"),
+    ("volumekmskeyid", "volume_kms_key_id"),
+    ("volumesizeingb", "volume_size_gb"),
+    ("instancetype", "instance_type"),
+    ("instancecount", "instance_count"),
+    ("maxruntimeinseconds", "max_runtime_seconds"),
+    ("securitygroupids", "security_group_ids"),
+    ("subnets", "subnets"),
+    ("rolearn", "role_arn"),
+    ("trainingjobname", "job_name"),
+    ("enablenetworkisolation", "network_isolation"),
+    ("enableintercontainertrafficencryption", "inter_container_encryption"),
+)
+
+
+@attrs.frozen
+class Figures:
+    """What the replay counted, for the whole trace or one group of its jobs.
+
+    Seconds are simulated seconds; instance-seconds are billed seconds times the instance
+    count, as AWS bills them (rounded up to whole seconds per interval). Costs are in USD,
+    ``None`` when no price was given for an instance type of the group.
+    """
+
+    #: Rows of the trace (every ``CreateTrainingJob`` tried, refused ones included).
+    jobs: int = 0
+    #: Jobs that took over a warm pool.
+    warm_starts: int = 0
+    #: Jobs that launched a new cluster.
+    cold_starts: int = 0
+    #: ``warm_starts`` times (cold start - warm start) of the replay's ``Timing``: the waiting
+    #: that warm pools saved.
+    startup_seconds_saved: float = 0
+    #: Instance-seconds of ``Available`` warm pools (``ResourceRetainedBillableTimeInSeconds``
+    #: times the instance count, summed).
+    retained_instance_seconds: int = 0
+    #: Instance-seconds of training (``BillableTimeInSeconds`` times the instance count).
+    training_instance_seconds: int = 0
+    #: Refusals by a quota: creates refused by the training quota plus clusters not kept for
+    #: the warm pool quota.
+    quota_refusals: int = 0
+    #: Creates refused by the training quota (``ResourceLimitExceeded``); these jobs never ran.
+    training_quota_refusals: int = 0
+    #: Clusters not kept as warm pools because the warm pool quota was full.
+    warm_pool_quota_refusals: int = 0
+    #: Jobs that ended ``Completed``, ``Failed`` and ``Stopped``.
+    completed: int = 0
+    failed: int = 0
+    stopped: int = 0
+    #: The most instances retained in warm pools at one time.
+    peak_retained_instances: int = 0
+    retained_cost: float | None = None
+    training_cost: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as a dict of plain values (JSON-ready)."""
+        return attrs.asdict(self, recurse=False)
+
+
+@attrs.frozen
+class Report(Figures):
+    """The figures of a whole replay, with the same figures ``by_instance_type`` and
+    ``by_identity`` (a readable label of each identity key, see :func:`identity_label`), and
+    the settings and times of the replay."""
+
+    by_instance_type: Mapping[str, Figures] = attrs.field(factory=dict, kw_only=True)
+    by_identity: Mapping[str, Figures] = attrs.field(factory=dict, kw_only=True)
+    #: ``None``: each row's own keep-alive; else the keep-alive every job was given.
+    keep_alive: int | None = attrs.field(default=None, kw_only=True)
+    limits: Limits = attrs.field(default=Limits.GUIDE_2022, kw_only=True)
+    timing: Timing = attrs.field(factory=Timing, kw_only=True)
+    #: Simulated seconds from the trace's start to the last event (the last pool's end).
+    end_seconds: float = attrs.field(default=0, kw_only=True)
+    #: Instance types with jobs but no price (their costs are left out of every total).
+    unpriced_instance_types: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+
+    @property
+    def total_cost(self) -> float | None:
+        """Retained plus training cost, or ``None`` without prices."""
+        if self.retained_cost is None or self.training_cost is None:
+            return None
+        return self.retained_cost + self.training_cost
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every figure and breakdown as plain values (what ``warmpool replay --json`` prints)."""
+        figures = {f.name: getattr(self, f.name) for f in attrs.fields(Figures)}
+        return {
+            **figures,
+            "total_cost": self.total_cost,
+            "keep_alive": self.keep_alive,
+            "limits": attrs.asdict(self.limits),
+            "timing": attrs.asdict(self.timing),
+            "end_seconds": self.end_seconds,
+            "unpriced_instance_types": list(self.unpriced_instance_types),
+            "by_instance_type": {k: v.to_dict() for k, v in self.by_instance_type.items()},
+            "by_identity": {k: v.to_dict() for k, v in self.by_identity.items()},
+        }
+
+
+def request_for(job: TraceJob, name: str, keep_alive: int | None) -> dict[str, Any]:
+    """The ``CreateTrainingJob`` request the replay sends for one row.
+
+    The training image, input mode and output path are fixed (they are not part of the
+    identity key, so they change nothing the replay measures).
+    """
+    resource: dict[str, Any] = {
+        "InstanceType": job.instance_type,
+        "InstanceCount": job.instance_count,
+        "VolumeSizeInGB": job.volume_size_gb,
+    }
+    if job.volume_kms_key_id is not None:
+        resource["VolumeKmsKeyId"] = job.volume_kms_key_id
+    if keep_alive is not None:
+        resource["KeepAlivePeriodInSeconds"] = keep_alive
+    request: dict[str, Any] = {
+        "TrainingJobName": name,
+        "AlgorithmSpecification": _ALGORITHM,
+        "RoleArn": job.role_arn,
+        "OutputDataConfig": _OUTPUT,
+        "ResourceConfig": resource,
+        "StoppingCondition": {"MaxRuntimeInSeconds": job.max_runtime_seconds},
+    }
+    if job.security_group_ids or job.subnets:
+        request["VpcConfig"] = {
+            "SecurityGroupIds": list(job.security_group_ids),
+            "Subnets": list(job.subnets),
+        }
+    if job.network_isolation:
+        request["EnableNetworkIsolation"] = True
+    if job.inter_container_encryption:
+        request["EnableInterContainerTrafficEncryption"] = True
+    return request
+
+
+def identity_label(request: Mapping[str, Any]) -> str:
+    """A short, readable name of a request's identity key: role, instance type and count,
+    volume, then only what is set (KMS key, VPC, the two flags)."""
+    key = identity_key(request)
+    role = key.role_arn.split(":role/", 1)[-1]
+    parts = [role, f"{key.instance_type} x{key.instance_count}"]
+    if key.volume_size_in_gb is not None:
+        parts.append(f"{key.volume_size_in_gb} GB")
+    if key.volume_kms_key_id is not None:
+        parts.append(f"kms={key.volume_kms_key_id}")
+    if key.security_group_ids is not None:
+        groups = "+".join(sorted(key.security_group_ids))
+        subnets = "+".join(sorted(key.subnets or ()))
+        parts.append(f"vpc={groups}/{subnets}")
+    if key.enable_network_isolation:
+        parts.append("isolated")
+    if key.enable_inter_container_traffic_encryption:
+        parts.append("encrypted")
+    return " ".join(parts)
+
+
+class _Tally:
+    """Mutable figures of one group while the replay runs."""
+
+    __slots__ = (
+        "cold",
+        "completed",
+        "failed",
+        "jobs",
+        "peak_retained",
+        "retained",
+        "retained_seconds",
+        "stopped",
+        "training_refusals",
+        "training_seconds",
+        "warm",
+        "warm_pool_refusals",
+    )
+
+    def __init__(self) -> None:
+        self.jobs = self.warm = self.cold = 0
+        self.retained_seconds = self.training_seconds = 0
+        self.training_refusals = self.warm_pool_refusals = 0
+        self.completed = self.failed = self.stopped = 0
+        self.retained = self.peak_retained = 0  # instances retained now, and at most
+
+    def figures(self, saved_per_warm_start: float, price: float | None) -> Figures:
+        def cost(instance_seconds: int) -> float | None:
+            return None if price is None else instance_seconds * price / 3600
+
+        return Figures(
+            jobs=self.jobs,
+            warm_starts=self.warm,
+            cold_starts=self.cold,
+            startup_seconds_saved=self.warm * saved_per_warm_start,
+            retained_instance_seconds=self.retained_seconds,
+            training_instance_seconds=self.training_seconds,
+            quota_refusals=self.training_refusals + self.warm_pool_refusals,
+            training_quota_refusals=self.training_refusals,
+            warm_pool_quota_refusals=self.warm_pool_refusals,
+            completed=self.completed,
+            failed=self.failed,
+            stopped=self.stopped,
+            peak_retained_instances=self.peak_retained,
+            retained_cost=cost(self.retained_seconds),
+            training_cost=cost(self.training_seconds),
+        )
+
+
+class _Live:
+    """What the replay remembers of a job until it is done with it."""
+
+    __slots__ = ("count", "identity", "instance_type", "kept_at", "pooled", "started", "stop_after")
+
+    def __init__(
+        self,
+        instance_type: str,
+        count: int,
+        identity: _Tally,
+        pooled: bool,
+        stop_after: float | None,
+    ) -> None:
+        self.instance_type = instance_type
+        self.count = count
+        self.identity = identity
+        self.pooled = pooled  # a warm pool event will follow its release
+        self.stop_after = stop_after  # a Stopped row: stop this long after training starts
+        self.started: float | None = None
+        self.kept_at: float | None = None  # when its cluster became an Available pool
+
+
+class _Replayer:
+    """One replay: the emulator, the stops not yet made, and the tallies that the emulator's
+    events feed."""
+
+    def __init__(self, emu: WarmPoolEmulator, keep_alive: int | None, source: str) -> None:
+        self.emu = emu
+        self.keep_alive = keep_alive
+        self.source = source
+        self.total = _Tally()
+        self.by_type: dict[str, _Tally] = {}
+        self.by_identity: dict[str, _Tally] = {}
+        self.identity_types: dict[str, str] = {}  # label -> its instance type
+        self.labels: dict[IdentityKey, str] = {}
+        self.live: dict[str, _Live] = {}
+        self.stops: list[tuple[float, int, str]] = []  # (when, order, job name)
+        self.stop_order = 0
+        self.plan: JobPlan | None = None  # the plan of the row being created
+        self.last_event = 0.0
+
+    # -- driving ----------------------------------------------------------------------------
+
+    def run(self, rows: Iterable[TraceJob], progress: Callable[[int], None] | None) -> None:
+        emu = self.emu
+        stops = self.stops
+        done = 0
+        for number, row in enumerate(rows, 1):
+            at = row.submit_time
+            while stops and stops[0][0] <= at:
+                self._stop(heapq.heappop(stops))
+            emu.run_until(at)
+            self._create(row, number)
+            done += 1
+            if progress is not None and done % 1000 == 0:
+                progress(done)
+        while stops:
+            self._stop(heapq.heappop(stops))
+        while True:  # until the last warm pool has ended
+            next_at = emu.next_event_time()
+            if next_at is None:
+                break
+            emu.run_until(next_at)
+        if progress is not None:
+            progress(done)
+
+    def _stop(self, entry: tuple[float, int, str]) -> None:
+        at, _, name = entry
+        self.emu.run_until(at)
+        live = self.live.get(name)
+        if live is not None and live.stop_after is not None:  # still training: stop it
+            self.emu.stop_training_job(TrainingJobName=name)
+
+    def _create(self, row: TraceJob, number: int) -> None:
+        name = row.job_name if row.job_name is not None else f"replay-{number:07d}"
+        keep_alive = row.keep_alive_seconds if self.keep_alive is None else self.keep_alive
+        request = request_for(row, name, keep_alive)
+        outcome = row.outcome
+        if outcome == "Completed":
+            self.plan = JobPlan(row.training_seconds)
+        elif outcome == "Stopped":
+            self.plan = None  # trains until the replay stops it (or until its max runtime)
+        else:
+            self.plan = JobPlan(row.training_seconds, failure_class=outcome)
+        key = identity_key(request)
+        label = self.labels.get(key)
+        if label is None:
+            label = self._label(request, key, row.instance_type)
+        identity = self.by_identity[label]
+        by_type = self.by_type.get(row.instance_type)
+        if by_type is None:
+            by_type = self.by_type[row.instance_type] = _Tally()
+        tallies = (self.total, by_type, identity)
+        for tally in tallies:
+            tally.jobs += 1
+        stop_after = row.training_seconds if outcome == "Stopped" else None
+        self.live[name] = _Live(
+            row.instance_type, row.instance_count, identity, bool(keep_alive), stop_after
+        )
+        try:
+            self.emu.create_training_job(**request)
+        except ResourceLimitExceeded:  # the training quota: the job never runs
+            del self.live[name]
+            for tally in tallies:
+                tally.training_refusals += 1
+        except WarmPoolError as error:
+            raise _refused(error, row, self.source) from None
+
+    def _label(self, request: Mapping[str, Any], key: IdentityKey, instance_type: str) -> str:
+        label = identity_label(request)
+        if label in self.by_identity:  # two keys, one label (roles of two accounts ...)
+            label = f"{label} ({key.role_arn})"
+        self.labels[key] = label
+        self.by_identity[label] = _Tally()
+        self.identity_types[label] = instance_type
+        return label
+
+    def workload(self, request: Mapping[str, Any]) -> JobPlan | None:
+        return self.plan
+
+    # -- watching -----------------------------------------------------------------------------
+
+    def event(self, event: Event) -> None:
+        self.last_event = event.time
+        if isinstance(event, QuotaRefused):
+            if event.quota == "warm_pool":
+                for tally in self._tallies(self.live[event.job]):
+                    tally.warm_pool_refusals += 1
+            return  # training refusals are counted where the create is refused
+        live = self.live.get(event.job)
+        if live is None:
+            return
+        if isinstance(event, JobCreated):
+            warm = event.cluster is not None
+            live.pooled = live.pooled or warm
+            for tally in self._tallies(live):
+                if warm:
+                    tally.warm += 1
+                else:
+                    tally.cold += 1
+            if live.stop_after is not None:
+                # Training starts after the warm or cold start of the emulator's Timing; the
+                # user stops the job stop_after seconds later.
+                timing = self.emu.timing
+                start = timing.warm_start_seconds if warm else timing.cold_start_seconds
+                self.stop_order += 1
+                entry = (event.time + start + live.stop_after, self.stop_order, event.job)
+                heapq.heappush(self.stops, entry)
+        elif isinstance(event, TrainingStarted):
+            live.started = event.time
+        elif isinstance(event, JobReleased):
+            live.stop_after = None
+            billed = 0
+            if live.started is not None:
+                billed = training_seconds(event.time - live.started) * live.count
+            for tally in self._tallies(live):
+                tally.training_seconds += billed
+                if event.status == "Completed":
+                    tally.completed += 1
+                elif event.status == "Failed":
+                    tally.failed += 1
+                else:
+                    tally.stopped += 1
+            if not live.pooled:  # no warm pool event will follow
+                del self.live[event.job]
+        elif isinstance(event, PoolKept):
+            live.kept_at = event.time
+            for tally in self._tallies(live):
+                tally.retained += live.count
+                tally.peak_retained = max(tally.peak_retained, tally.retained)
+        elif isinstance(event, (PoolReused, PoolTerminated)):
+            if live.kept_at is not None:
+                # ResourceRetainedBillableTimeInSeconds, times the instances
+                if isinstance(event, PoolTerminated):
+                    billed = event.billable_seconds * live.count
+                else:
+                    billed = billable_seconds(event.time - live.kept_at) * live.count
+                for tally in self._tallies(live):
+                    tally.retained -= live.count
+                    tally.retained_seconds += billed
+            del self.live[event.job]
+
+    def _tallies(self, live: _Live) -> tuple[_Tally, _Tally, _Tally]:
+        return (self.total, self.by_type[live.instance_type], live.identity)
+
+
+def _refused(error: WarmPoolError, row: TraceJob, source: str) -> TraceError:
+    """A row the emulator refused, as an error naming the row and, when it can, the column."""
+    text = str(error).lower().replace("_", "")
+    column = next((col for member, col in _COLUMNS if member in text), None)
+    return TraceError(
+        f"CreateTrainingJob refused this row: {error}",
+        path=source,
+        line=row.line or None,
+        column=column,
+    )
+
+
+def replay(
+    trace: Iterable[TraceJob],
+    *,
+    keep_alive: int | None = None,
+    quotas: Mapping[str, Quota] | None = None,
+    default_quota: Quota | None = None,
+    limits: Limits = Limits.GUIDE_2022,
+    timing: Timing | None = None,
+    prices: Mapping[str, float] | None = None,
+    start: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_emulator: Callable[[WarmPoolEmulator], object] | None = None,
+) -> Report:
+    """Replay ``trace`` (a :class:`~warmpool.sim.Trace` or any iterable of
+    :class:`~warmpool.sim.TraceJob` in submit order) and report what warm pools did.
+
+    ``keep_alive=None`` keeps each row's own ``keep_alive_seconds``; an int gives every job
+    that keep-alive (0: no warm pools). ``quotas`` sets the limits of instance types; types not
+    in it get ``default_quota``, by default no training limit and no warm pool limit
+    (:data:`UNLIMITED`), so that the report shows what the workload would use. ``limits`` and
+    ``timing`` are the emulator's. ``prices`` are USD per instance-hour by instance type.
+    ``start`` is when the trace's time 0 is (default: the trace's own ``start`` if it has
+    one, else the emulator's default epoch). ``progress(rows_done)`` is called every 1,000
+    rows and at the end. ``on_emulator(emu)`` is called with the replay's emulator before the
+    first row: to subscribe to its events (a :class:`~warmpool.sim.TimelineRecorder` ...) or
+    to read its ledgers afterwards. The emulator keeps no event log (``event_log_maxlen=0``):
+    subscribe to see events.
+
+    A row the emulator refuses (other than for a quota) stops the replay with a
+    :class:`~warmpool.sim.TraceError` naming the row; no report is made.
+    """
+    if keep_alive is not None and (
+        isinstance(keep_alive, bool) or not isinstance(keep_alive, int) or keep_alive < 0
+    ):
+        raise ValueError(f"keep_alive must be None or an int >= 0, not {keep_alive!r}")
+    timing = Timing() if timing is None else timing
+    if start is None:
+        start = getattr(trace, "start", None)
+    clock = VirtualClock() if start is None else VirtualClock(start)
+    default = Quota(training=None, warm_pool=UNLIMITED) if default_quota is None else default_quota
+    source = str(getattr(trace, "path", "<trace>"))
+    holder: list[_Replayer] = []
+    emu = WarmPoolEmulator(
+        limits=limits,
+        timing=timing,
+        quotas=quotas,
+        default_quota=default,
+        workload=lambda request: holder[0].workload(request),
+        clock=clock,
+        prices=prices,
+        event_log_maxlen=0,
+    )
+    replayer = _Replayer(emu, keep_alive, source)
+    holder.append(replayer)
+    emu.events.subscribe(replayer.event)
+    if on_emulator is not None:
+        on_emulator(emu)
+    replayer.run(_in_order(trace, source), progress)
+    return _report(replayer, keep_alive, limits, timing, prices)
+
+
+def _in_order(rows: Iterable[TraceJob], source: str) -> Iterator[TraceJob]:
+    """The rows, checked to be in submit order (a :class:`Trace` always is)."""
+    last = -math.inf
+    for row in rows:
+        if row.submit_time < last:
+            raise TraceError(
+                f"rows must be in submit order: {row.submit_time} comes after {last} "
+                "(load the file with load_trace, which sorts it)",
+                path=source,
+                line=row.line or None,
+                column="submit_time",
+            )
+        last = row.submit_time
+        yield row
+
+
+def _report(
+    replayer: _Replayer,
+    keep_alive: int | None,
+    limits: Limits,
+    timing: Timing,
+    prices: Mapping[str, float] | None,
+) -> Report:
+    saved = timing.cold_start_seconds - timing.warm_start_seconds
+    types = sorted(replayer.by_type)
+    unpriced = () if prices is None else tuple(t for t in types if t not in prices)
+    by_type = {
+        t: replayer.by_type[t].figures(saved, None if prices is None else prices.get(t))
+        for t in types
+    }
+
+    total = replayer.total.figures(saved, None)
+    retained_cost: float | None = None
+    training_cost: float | None = None
+    if prices is not None:
+        retained_cost = sum(f.retained_cost or 0.0 for f in by_type.values())
+        training_cost = sum(f.training_cost or 0.0 for f in by_type.values())
+    # An identity has one instance type: its price is that type's.
+    by_identity: dict[str, Figures] = {}
+    for label in sorted(replayer.by_identity):
+        tally = replayer.by_identity[label]
+        price = None if prices is None else prices.get(replayer.identity_types[label])
+        by_identity[label] = tally.figures(saved, price)
+    return Report(
+        **{
+            **attrs.asdict(total, recurse=False),
+            "retained_cost": retained_cost,
+            "training_cost": training_cost,
+        },
+        by_instance_type=by_type,
+        by_identity=by_identity,
+        keep_alive=keep_alive,
+        limits=limits,
+        timing=timing,
+        end_seconds=replayer.last_event,
+        unpriced_instance_types=unpriced,
+    )
