@@ -1,8 +1,11 @@
 """The ``warmpool`` command: ``warmpool demo`` runs the walk-through of the AWS guide "Train Using
 SageMaker Managed Warm Pools";
-``warmpool serve`` serves the emulator over SageMaker's wire protocol (see ``docs/server.md``).
+``warmpool serve`` serves the emulator over SageMaker's wire protocol (see ``docs/server.md``);
+``warmpool replay`` replays a trace of training jobs and reports what warm pools did (see
+``docs/replay.md``).
 
-Exit statuses: 0 on success; 1 when ``warmpool serve`` cannot listen; 2 for bad arguments (and a
+Exit statuses: 0 on success; 1 when ``warmpool serve`` cannot listen or ``warmpool replay``
+cannot read or replay its trace; 2 for bad arguments (and a
 refused ``demo``); 141 (128 + SIGPIPE, as a shell reports a program killed by a closed pipe)
 when standard output is closed early, as in ``warmpool demo | head -3``: the command then stops
 quietly, without a traceback.
@@ -44,6 +47,7 @@ from .server import (
     make_server,
     warn_if_exposed,
 )
+from .sim.command import add_replay_parser, run_replay
 
 __all__ = ["EXIT_BROKEN_PIPE", "demo", "main", "serve"]
 
@@ -509,7 +513,8 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = _Parser(
         prog="warmpool",
         description="Emulate Amazon SageMaker Managed Warm Pools.",
-        epilog="Exit status: 0 done; 1 warmpool serve cannot listen; 2 bad arguments; 141 "
+        epilog="Exit status: 0 done; 1 warmpool serve cannot listen, or warmpool replay cannot "
+        "read or replay its trace; 2 bad arguments; 141 "
         "standard output closed early (warmpool demo | head -3), without a traceback.",
     )
     parser.add_argument("--version", action="version", version=f"warmpool {__version__}")
@@ -534,9 +539,12 @@ def _main(argv: Sequence[str] | None) -> int:
         help="seconds between job 1 ending and job 2 being created (default 1000)",
     )
     _add_serve_parser(commands)
+    add_replay_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "replay":
+        return run_replay(args, sys.stdout, sys.stderr)
     if args.command == "demo":
         if args.gap < 0:
             parser.error("--gap must be >= 0 seconds")

@@ -1,0 +1,346 @@
+"""``warmpool replay``: replay a trace and print its report (``docs/replay.md``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from warmpool import Limits, Quota, Timing
+
+from .replay import UNLIMITED, Figures, Report, replay
+from .trace import TraceError, load_trace
+
+__all__ = ["add_replay_parser", "format_report", "run_replay"]
+
+LIMITS: dict[str, Limits] = {
+    "guide-2022": Limits.GUIDE_2022,
+    "docs": Limits.DOCS_CURRENT,
+    "api": Limits.API_MODEL,
+}
+
+#: Identities shown in the table (the most jobs first); --json has them all.
+TOP_IDENTITIES = 15
+
+_DESCRIPTION = """\
+Replay a trace of training jobs through the emulator, one CreateTrainingJob per row at its
+submit time, and report what warm pools did: warm and cold starts, the start-up time saved,
+instance-seconds retained in warm pools and in training, quota refusals and (with --price)
+costs, in all, by instance type and by identity. Instance types without --quota have no warm
+pool limit, so the report shows what the workload would use (peak retained instances).
+The trace format is described in docs/replay.md."""
+
+
+def _type_value(kind: Callable[[str], Any], what: str) -> Callable[[str], tuple[str, Any]]:
+    def parse(text: str) -> tuple[str, Any]:
+        instance_type, sep, value = text.partition("=")
+        if not sep or not instance_type:
+            raise argparse.ArgumentTypeError(f"expected TYPE={what}, e.g. ml.g5.xlarge=4")
+        try:
+            parsed = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} in {text!r} must be a number >= 0") from None
+        if isinstance(parsed, float) and not math.isfinite(parsed):
+            raise argparse.ArgumentTypeError(f"{what} in {text!r} must be finite")
+        if parsed < 0:
+            raise argparse.ArgumentTypeError(f"{what} in {text!r} must be >= 0")
+        return instance_type, parsed
+
+    return parse
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of seconds, not {text!r}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, not {text}")
+    return value
+
+
+def add_replay_parser(commands: Any) -> None:
+    """Add ``replay`` to the ``warmpool`` command's subcommands."""
+    parser = commands.add_parser(
+        "replay",
+        help="replay a trace of training jobs and report warm and cold starts, idle "
+        "instance-seconds and costs",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("trace", metavar="TRACE", help="the trace file (.csv or .jsonl)")
+    parser.add_argument(
+        "--keep-alive",
+        type=_non_negative_int,
+        default=None,
+        metavar="N",
+        help="give every job KeepAlivePeriodInSeconds N (0: no warm pools); default: each "
+        "row's own keep_alive_seconds",
+    )
+    parser.add_argument(
+        "--quota",
+        type=_type_value(int, "N"),
+        action="append",
+        default=[],
+        metavar="TYPE=N",
+        help="warm pool quota, in instances, of an instance type (repeatable); types not "
+        "given have no limit",
+    )
+    parser.add_argument(
+        "--training-quota",
+        type=_type_value(int, "N"),
+        action="append",
+        default=[],
+        metavar="TYPE=N",
+        help="training quota, in instances, of an instance type (repeatable; default "
+        "unlimited); a job over it is refused and never runs",
+    )
+    parser.add_argument(
+        "--price",
+        type=_type_value(float, "USD_PER_HOUR"),
+        action="append",
+        default=[],
+        metavar="TYPE=USD_PER_HOUR",
+        help="on-demand price of an instance type, per instance-hour (repeatable)",
+    )
+    parser.add_argument(
+        "--limits",
+        choices=sorted(LIMITS),
+        default="guide-2022",
+        help="keep-alive maximum and warm pool lifetime cap: guide-2022 (3600 s, 7 days; "
+        "default), docs (3600 s, 28 days) or api (21600 s, 28 days)",
+    )
+    parser.add_argument(
+        "--cold-start",
+        type=_seconds,
+        default=Timing().cold_start_seconds,
+        metavar="SECONDS",
+        help=f"create to training start on a new cluster (default {Timing().cold_start_seconds})",
+    )
+    parser.add_argument(
+        "--warm-start",
+        type=_seconds,
+        default=Timing().warm_start_seconds,
+        metavar="SECONDS",
+        help=f"create to training start on a warm pool (default {Timing().warm_start_seconds})",
+    )
+    parser.add_argument(
+        "--ignore-unknown-columns",
+        action="store_true",
+        help="read a trace with columns the format does not define (they are ignored)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the report as JSON (Report.to_dict())"
+    )
+
+
+def _quotas(args: argparse.Namespace) -> dict[str, Quota]:
+    warm = dict(args.quota)
+    training = dict(args.training_quota)
+    return {
+        t: Quota(training=training.get(t), warm_pool=warm.get(t, UNLIMITED))
+        for t in sorted(set(warm) | set(training))
+    }
+
+
+class _Progress:
+    """A progress bar on a terminal: ``replaying  45% |#########           | 4,500/10,000``."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO, total: int | None) -> None:
+        self.stream = stream
+        self.total = total
+
+    def __call__(self, done: int) -> None:
+        if self.total:
+            share = min(1.0, done / self.total)
+            bar = "#" * int(share * self.WIDTH)
+            text = f"\rreplaying {share:4.0%} |{bar:<{self.WIDTH}}| {done:,}/{self.total:,} jobs"
+        else:
+            text = f"\rreplaying: {done:,} jobs"
+        self.stream.write(text)
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\r" + " " * (self.WIDTH + 50) + "\r")
+        self.stream.flush()
+
+
+def run_replay(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """Run ``warmpool replay`` with parsed ``args``; returns the exit status."""
+    try:
+        trace = load_trace(args.trace, ignore_unknown_columns=args.ignore_unknown_columns)
+    except (OSError, TraceError) as error:
+        print(f"warmpool replay: {error}", file=stderr)
+        return 1
+    try:
+        timing = Timing(cold_start_seconds=args.cold_start, warm_start_seconds=args.warm_start)
+    except ValueError as error:
+        print(f"warmpool replay: {error}", file=stderr)
+        return 2
+    progress = None
+    if stderr.isatty():
+        total = len(trace) if hasattr(trace, "__len__") else None
+        progress = _Progress(stderr, total)
+    try:
+        report = replay(
+            trace,
+            keep_alive=args.keep_alive,
+            quotas=_quotas(args),
+            limits=LIMITS[args.limits],
+            timing=timing,
+            prices=dict(args.price) or None,
+            progress=progress,
+        )
+    except (OSError, TraceError) as error:
+        if progress is not None:
+            progress.close()
+        print(f"warmpool replay: {error}", file=stderr)
+        return 1
+    if progress is not None:
+        progress.close()
+    if args.json:
+        json.dump(report.to_dict(), stdout, indent=2)
+        stdout.write("\n")
+    else:
+        stdout.write(format_report(report, source=str(args.trace), limits_name=args.limits))
+    return 0
+
+
+# -- tables ---------------------------------------------------------------------------------------
+
+_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("jobs", "jobs"),
+    ("warm", "warm_starts"),
+    ("cold", "cold_starts"),
+    ("warm %", ""),
+    ("retained inst-h", "retained_instance_seconds"),
+    ("training inst-h", "training_instance_seconds"),
+    ("peak retained", "peak_retained_instances"),
+    ("refusals", "quota_refusals"),
+)
+_COSTS: tuple[tuple[str, str], ...] = (
+    ("retained $", "retained_cost"),
+    ("training $", "training_cost"),
+)
+
+
+def _cells(figures: Figures, with_costs: bool) -> list[str]:
+    cells = []
+    for _, field in _COLUMNS:
+        if not field:
+            started = figures.warm_starts + figures.cold_starts
+            cells.append(f"{figures.warm_starts / started:.0%}" if started else "-")
+        elif field.endswith("seconds"):
+            cells.append(f"{getattr(figures, field) / 3600:,.1f}")
+        else:
+            cells.append(f"{getattr(figures, field):,}")
+    if with_costs:
+        for _, field in _COSTS:
+            value = getattr(figures, field)
+            cells.append("-" if value is None else f"{value:,.2f}")
+    return cells
+
+
+def _table(title: str, rows: Sequence[tuple[str, Figures]], with_costs: bool) -> list[str]:
+    header = [title] + [name for name, _ in _COLUMNS]
+    if with_costs:
+        header += [name for name, _ in _COSTS]
+    body = [[label, *_cells(figures, with_costs)] for label, figures in rows]
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        first = row[0].ljust(widths[0])
+        rest = (cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True))
+        return "  ".join([first, *rest]).rstrip()
+
+    return [line(header), *(line(row) for row in body)]
+
+
+def _money(value: float | None) -> str:
+    return "" if value is None else f"   ${value:,.2f}"
+
+
+def _summary(report: Report) -> list[str]:
+    started = report.warm_starts + report.cold_starts
+    share = f" ({report.warm_starts / started:.0%} of the jobs that ran)" if started else ""
+    saved = report.timing.cold_start_seconds - report.timing.warm_start_seconds
+    rows = [
+        ("jobs", f"{report.jobs:,}"),
+        ("warm starts", f"{report.warm_starts:,}{share}"),
+        ("cold starts", f"{report.cold_starts:,}"),
+        (
+            "start-up time saved",
+            f"{report.startup_seconds_saved / 3600:,.1f} h ({saved:g} s a warm start)",
+        ),
+        (
+            "retained in warm pools",
+            f"{report.retained_instance_seconds / 3600:,.1f} instance-hours"
+            + _money(report.retained_cost),
+        ),
+        (
+            "training",
+            f"{report.training_instance_seconds / 3600:,.1f} instance-hours"
+            + _money(report.training_cost),
+        ),
+        ("peak warm pool instances", f"{report.peak_retained_instances:,}"),
+        (
+            "quota refusals",
+            f"{report.quota_refusals:,} (training {report.training_quota_refusals:,}, "
+            f"warm pool {report.warm_pool_quota_refusals:,})",
+        ),
+        (
+            "ended",
+            f"{report.completed:,} completed, {report.failed:,} failed, {report.stopped:,} stopped",
+        ),
+    ]
+    if report.total_cost is not None:
+        rows.append(("total cost", f"${report.total_cost:,.2f}"))
+    width = max(len(name) for name, _ in rows)
+    return [f"{name.ljust(width)}  {value}" for name, value in rows]
+
+
+def format_report(report: Report, *, source: str = "the trace", limits_name: str = "") -> str:
+    """The report as the readable tables ``warmpool replay`` prints."""
+    with_costs = report.retained_cost is not None
+    keep_alive = (
+        "each row's own" if report.keep_alive is None else f"{report.keep_alive} s for every job"
+    )
+    limits = report.limits
+    timing = report.timing
+    lines = [
+        f"Replayed {report.jobs:,} training jobs of {source} over "
+        f"{report.end_seconds / 86400:,.1f} simulated days.",
+        f"Keep-alive: {keep_alive}; limits: {limits_name or 'custom'} (keep-alive up to "
+        f"{limits.max_keep_alive_seconds} s, pools live up to "
+        f"{limits.max_pool_lifetime_seconds / 86400:g} days); cold start "
+        f"{timing.cold_start_seconds:g} s, warm start {timing.warm_start_seconds:g} s.",
+        "",
+    ]
+    lines += _summary(report)
+    lines.append("")
+    lines += _table("by instance type", sorted(report.by_instance_type.items()), with_costs)
+    lines.append("")
+    identities = sorted(report.by_identity.items(), key=lambda item: (-item[1].jobs, item[0]))
+    title = "by identity"
+    if len(identities) > TOP_IDENTITIES:
+        title += f" ({TOP_IDENTITIES} of {len(identities)} with the most jobs; --json: all)"
+    lines += _table(title, identities[:TOP_IDENTITIES], with_costs)
+    if report.unpriced_instance_types:
+        lines += ["", "No --price for: " + ", ".join(report.unpriced_instance_types)]
+    return "\n".join(lines) + "\n"
