@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import attrs
@@ -72,6 +73,8 @@ def load_trace(path: str | Path, *, ignore_unknown_columns: bool = False) -> Tra
     return Trace(path)
 
 
-def write_trace(path: str | Path, jobs: Iterable[TraceJob]) -> int:
+def write_trace(
+    path: str | Path, jobs: Iterable[TraceJob], *, start: datetime | None = None
+) -> int:
     """Write ``jobs`` as a trace (CSV or JSON Lines, by the suffix); returns the rows written."""
     raise NotImplementedError("trace writing is being written (issue: whole-workload replay)")
