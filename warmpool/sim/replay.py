@@ -13,6 +13,7 @@ import heapq
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Final
 
 import attrs
@@ -260,23 +261,44 @@ class _Tally:
 class _Live:
     """What the replay remembers of a job until it is done with it."""
 
-    __slots__ = ("count", "identity", "instance_type", "kept_at", "pooled", "started", "stop_after")
+    __slots__ = ("by_type", "count", "identity", "kept_at", "pooled", "started", "stop_after")
 
     def __init__(
         self,
-        instance_type: str,
+        by_type: _Tally,
         count: int,
         identity: _Tally,
         pooled: bool,
         stop_after: float | None,
     ) -> None:
-        self.instance_type = instance_type
+        self.by_type = by_type
         self.count = count
         self.identity = identity
         self.pooled = pooled  # a warm pool event will follow its release
         self.stop_after = stop_after  # a Stopped row: stop this long after training starts
         self.started: float | None = None
         self.kept_at: float | None = None  # when its cluster became an Available pool
+
+
+#: A configuration's request template, instance type tally, identity tally, and whether its
+#: jobs have a warm pool.
+_Config = tuple[dict[str, Any], _Tally, _Tally, bool]
+#: Configurations remembered at most (a trace with more starts over; nothing is lost).
+_CONFIGS: Final = 10_000
+#: A row's fields that make its request, but for its name.
+_config_of: Final = attrgetter(
+    "role_arn",
+    "instance_type",
+    "instance_count",
+    "volume_size_gb",
+    "volume_kms_key_id",
+    "security_group_ids",
+    "subnets",
+    "network_isolation",
+    "inter_container_encryption",
+    "keep_alive_seconds",
+    "max_runtime_seconds",
+)
 
 
 class _Replayer:
@@ -292,11 +314,21 @@ class _Replayer:
         self.by_identity: dict[str, _Tally] = {}
         self.identity_types: dict[str, str] = {}  # label -> its instance type
         self.labels: dict[IdentityKey, str] = {}
+        self.configs: dict[tuple[Any, ...], _Config] = {}  # a row's configuration -> ...
         self.live: dict[str, _Live] = {}
         self.stops: list[tuple[float, int, str]] = []  # (when, order, job name)
         self.stop_order = 0
         self.plan: JobPlan | None = None  # the plan of the row being created
         self.last_event = 0.0
+        self.handlers: dict[type[Event], Callable[[Any, _Live], None]] = {
+            JobCreated: self._created,
+            TrainingStarted: self._started,
+            JobReleased: self._released,
+            PoolKept: self._kept,
+            PoolReused: self._reused,
+            PoolTerminated: self._terminated,
+            QuotaRefused: self._quota_refused,
+        }
 
     # -- driving ----------------------------------------------------------------------------
 
@@ -332,8 +364,13 @@ class _Replayer:
 
     def _create(self, row: TraceJob, number: int) -> None:
         name = row.job_name if row.job_name is not None else f"replay-{number:07d}"
-        keep_alive = row.keep_alive_seconds if self.keep_alive is None else self.keep_alive
-        request = request_for(row, name, keep_alive)
+        config = _config_of(row)
+        known = self.configs.get(config)
+        if known is None:
+            known = self._configure(row, config)
+        template, by_type, identity, pooled = known
+        request = template.copy()
+        request["TrainingJobName"] = name
         outcome = row.outcome
         if outcome == "Completed":
             self.plan = JobPlan(row.training_seconds)
@@ -341,29 +378,38 @@ class _Replayer:
             self.plan = None  # trains until the replay stops it (or until its max runtime)
         else:
             self.plan = JobPlan(row.training_seconds, failure_class=outcome)
-        key = identity_key(request)
-        label = self.labels.get(key)
-        if label is None:
-            label = self._label(request, key, row.instance_type)
-        identity = self.by_identity[label]
-        by_type = self.by_type.get(row.instance_type)
-        if by_type is None:
-            by_type = self.by_type[row.instance_type] = _Tally()
-        tallies = (self.total, by_type, identity)
-        for tally in tallies:
-            tally.jobs += 1
+        self.total.jobs += 1
+        by_type.jobs += 1
+        identity.jobs += 1
         stop_after = row.training_seconds if outcome == "Stopped" else None
-        self.live[name] = _Live(
-            row.instance_type, row.instance_count, identity, bool(keep_alive), stop_after
-        )
+        self.live[name] = _Live(by_type, row.instance_count, identity, pooled, stop_after)
         try:
             self.emu.create_training_job(**request)
         except ResourceLimitExceeded:  # the training quota: the job never runs
             del self.live[name]
-            for tally in tallies:
+            for tally in (self.total, by_type, identity):
                 tally.training_refusals += 1
         except WarmPoolError as error:
             raise _refused(error, row, self.source) from None
+
+    def _configure(self, row: TraceJob, config: tuple[Any, ...]) -> _Config:
+        """What every row with this configuration shares: its request but the name, and the
+        tallies it counts in."""
+        keep_alive = row.keep_alive_seconds if self.keep_alive is None else self.keep_alive
+        template = request_for(row, "", keep_alive)
+        del template["TrainingJobName"]
+        key = identity_key(template)
+        label = self.labels.get(key)
+        if label is None:
+            label = self._label(template, key, row.instance_type)
+        by_type = self.by_type.get(row.instance_type)
+        if by_type is None:
+            by_type = self.by_type[row.instance_type] = _Tally()
+        known = (template, by_type, self.by_identity[label], bool(keep_alive))
+        if len(self.configs) >= _CONFIGS:
+            self.configs.clear()
+        self.configs[config] = known
+        return known
 
     def _label(self, request: Mapping[str, Any], key: IdentityKey, instance_type: str) -> str:
         label = identity_label(request)
@@ -381,66 +427,82 @@ class _Replayer:
 
     def event(self, event: Event) -> None:
         self.last_event = event.time
-        if isinstance(event, QuotaRefused):
-            if event.quota == "warm_pool":
-                for tally in self._tallies(self.live[event.job]):
-                    tally.warm_pool_refusals += 1
-            return  # training refusals are counted where the create is refused
-        live = self.live.get(event.job)
-        if live is None:
-            return
-        if isinstance(event, JobCreated):
-            warm = event.cluster is not None
-            live.pooled = live.pooled or warm
-            for tally in self._tallies(live):
-                if warm:
-                    tally.warm += 1
-                else:
-                    tally.cold += 1
-            if live.stop_after is not None:
-                # Training starts after the warm or cold start of the emulator's Timing; the
-                # user stops the job stop_after seconds later.
-                timing = self.emu.timing
-                start = timing.warm_start_seconds if warm else timing.cold_start_seconds
-                self.stop_order += 1
-                entry = (event.time + start + live.stop_after, self.stop_order, event.job)
-                heapq.heappush(self.stops, entry)
-        elif isinstance(event, TrainingStarted):
-            live.started = event.time
-        elif isinstance(event, JobReleased):
-            live.stop_after = None
-            billed = 0
-            if live.started is not None:
-                billed = training_seconds(event.time - live.started) * live.count
-            for tally in self._tallies(live):
-                tally.training_seconds += billed
-                if event.status == "Completed":
-                    tally.completed += 1
-                elif event.status == "Failed":
-                    tally.failed += 1
-                else:
-                    tally.stopped += 1
-            if not live.pooled:  # no warm pool event will follow
-                del self.live[event.job]
-        elif isinstance(event, PoolKept):
-            live.kept_at = event.time
-            for tally in self._tallies(live):
-                tally.retained += live.count
-                tally.peak_retained = max(tally.peak_retained, tally.retained)
-        elif isinstance(event, (PoolReused, PoolTerminated)):
-            if live.kept_at is not None:
-                # ResourceRetainedBillableTimeInSeconds, times the instances
-                if isinstance(event, PoolTerminated):
-                    billed = event.billable_seconds * live.count
-                else:
-                    billed = billable_seconds(event.time - live.kept_at) * live.count
-                for tally in self._tallies(live):
-                    tally.retained -= live.count
-                    tally.retained_seconds += billed
+        handler = self.handlers.get(type(event))
+        if handler is not None:
+            live = self.live.get(event.job)
+            if live is not None:  # not a job refused by the training quota
+                handler(event, live)
+
+    def _created(self, event: JobCreated, live: _Live) -> None:
+        if event.cluster is None:
+            self.total.cold += 1
+            live.by_type.cold += 1
+            live.identity.cold += 1
+        else:
+            live.pooled = True  # it holds a pool: a warm pool event follows its release
+            self.total.warm += 1
+            live.by_type.warm += 1
+            live.identity.warm += 1
+        if live.stop_after is not None:
+            # Training starts after the warm or cold start of the emulator's Timing; the user
+            # stops the job stop_after seconds later.
+            timing = self.emu.timing
+            start = (
+                timing.cold_start_seconds if event.cluster is None else timing.warm_start_seconds
+            )
+            self.stop_order += 1
+            entry = (event.time + start + live.stop_after, self.stop_order, event.job)
+            heapq.heappush(self.stops, entry)
+
+    def _started(self, event: TrainingStarted, live: _Live) -> None:
+        live.started = event.time
+
+    def _released(self, event: JobReleased, live: _Live) -> None:
+        live.stop_after = None
+        billed = 0
+        if live.started is not None:
+            billed = training_seconds(event.time - live.started) * live.count
+        status = event.status
+        for tally in (self.total, live.by_type, live.identity):
+            tally.training_seconds += billed
+            if status == "Completed":
+                tally.completed += 1
+            elif status == "Failed":
+                tally.failed += 1
+            else:
+                tally.stopped += 1
+        if not live.pooled:  # no warm pool event will follow
             del self.live[event.job]
 
-    def _tallies(self, live: _Live) -> tuple[_Tally, _Tally, _Tally]:
-        return (self.total, self.by_type[live.instance_type], live.identity)
+    def _kept(self, event: PoolKept, live: _Live) -> None:
+        live.kept_at = event.time
+        count = live.count
+        for tally in (self.total, live.by_type, live.identity):
+            tally.retained += count
+            if tally.retained > tally.peak_retained:
+                tally.peak_retained = tally.retained
+
+    def _reused(self, event: PoolReused, live: _Live) -> None:
+        if live.kept_at is not None:  # ResourceRetainedBillableTimeInSeconds of the donor
+            self._unretain(live, billable_seconds(event.time - live.kept_at))
+        del self.live[event.job]
+
+    def _terminated(self, event: PoolTerminated, live: _Live) -> None:
+        if live.kept_at is not None:  # else the cluster was never kept: nothing retained
+            self._unretain(live, event.billable_seconds)
+        del self.live[event.job]
+
+    def _unretain(self, live: _Live, billable: int) -> None:
+        count = live.count
+        billed = billable * count
+        for tally in (self.total, live.by_type, live.identity):
+            tally.retained -= count
+            tally.retained_seconds += billed
+
+    def _quota_refused(self, event: QuotaRefused, live: _Live) -> None:
+        if event.quota == "warm_pool":  # training refusals are counted where a create fails
+            for tally in (self.total, live.by_type, live.identity):
+                tally.warm_pool_refusals += 1
 
 
 def _refused(error: WarmPoolError, row: TraceJob, source: str) -> TraceError:
