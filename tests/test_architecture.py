@@ -105,3 +105,57 @@ def test_the_reader_sees_the_imports_it_checks() -> None:
     assert imports("intake") == {"identity", "jobs", "validation"}
     assert "lifecycle" in imports("pools")  # ``from . import lifecycle as lc``
     assert "server" in imports("cli")
+
+
+# -- warmpool.sim: a layer on the emulator's public API --------------------------------------
+
+SIM = PACKAGE / "sim"
+
+#: The modules of ``warmpool`` whose public names (their ``__all__``) ``warmpool.sim`` may use:
+#: the package's face and the modules users import too.
+PUBLIC_MODULES = {"warmpool", "warmpool.errors", "warmpool.events", "warmpool.billing"}
+
+
+def sim_imports() -> list[tuple[str, str, str]]:
+    """``(sim module, imported module, name)`` for every ``from ... import name`` of
+    ``warmpool`` in ``warmpool/sim``, relative imports resolved."""
+    found = []
+    for path in sorted(SIM.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                if node.level == 0:
+                    module = node.module or ""
+                elif node.level == 1:
+                    module = "warmpool.sim" + (f".{node.module}" if node.module else "")
+                else:
+                    module = "warmpool" + (f".{node.module}" if node.module else "")
+                if module.startswith("warmpool"):
+                    found += [(path.stem, module, alias.name) for alias in node.names]
+            elif isinstance(node, ast.Import):
+                found += [
+                    (path.stem, alias.name, "")
+                    for alias in node.names
+                    if alias.name.startswith("warmpool")
+                ]
+    return found
+
+
+def test_sim_uses_only_the_public_api_of_the_emulator() -> None:
+    """``warmpool.sim`` builds on the emulator's public API, never its internals: it imports
+    public names (in ``__all__``) of the package's face and its public modules, and its own
+    modules."""
+    import importlib
+
+    wrong = []
+    for module, source, name in sim_imports():
+        if source == "warmpool.sim" or source.startswith("warmpool.sim."):
+            continue
+        if source not in PUBLIC_MODULES:
+            wrong.append(f"{module}: from {source} import {name}")
+            continue
+        exported = getattr(importlib.import_module(source), "__all__", ())
+        if name not in exported:
+            wrong.append(f"{module}: {source}.{name} is not public")
+    assert wrong == []
+    assert ("replay", "warmpool", "WarmPoolEmulator") in sim_imports()  # the reader reads
