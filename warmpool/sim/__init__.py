@@ -3,18 +3,25 @@
 
 Every simulated job goes through the emulator's public API, so every answer obeys the same
 rules as a single call does. See ``docs/replay.md``.
+
+Timelines (:class:`TimelineRecorder`, :func:`render_timeline`) draw with matplotlib or plotly,
+from the extra ``plot``; neither is imported until something is drawn.
 """
 
 from .replay import Figures, Report, replay
+from .timeline import Timeline, TimelineRecorder, render_timeline
 from .trace import Trace, TraceError, TraceJob, load_trace, write_trace
 
 __all__ = [
     "Figures",
     "Report",
+    "Timeline",
+    "TimelineRecorder",
     "Trace",
     "TraceError",
     "TraceJob",
     "load_trace",
+    "render_timeline",
     "replay",
     "write_trace",
 ]
