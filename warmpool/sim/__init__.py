@@ -9,7 +9,7 @@ from the extra ``plot``; neither is imported until something is drawn.
 """
 
 from .replay import Figures, Report, replay
-from .timeline import Timeline, TimelineRecorder, render_timeline
+from .timeline import Timeline, TimelineRecorder, check_timeline_path, render_timeline
 from .trace import Trace, TraceError, TraceJob, load_trace, write_trace
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "Trace",
     "TraceError",
     "TraceJob",
+    "check_timeline_path",
     "load_trace",
     "render_timeline",
     "replay",

@@ -1068,8 +1068,8 @@ def _draw_matplotlib(timeline: Timeline, path: Path, fmt: str) -> None:
                 [row for _, row in ended],
                 marker=marker,
                 c=_ENDED_COLOUR,
-                s=28,
-                linewidths=1.2,
+                s=36,
+                linewidths=1.5,
                 zorder=3,
             )
             points.set_gid(f"timeline-ended-{_slug(reason)}")
@@ -1094,7 +1094,7 @@ def _draw_matplotlib(timeline: Timeline, path: Path, fmt: str) -> None:
             handles=handles,
             loc="lower left",
             bbox_to_anchor=(0, 1.0),
-            ncol=min(len(handles), 7),
+            ncol=min(len(handles), 9),
             frameon=False,
             fontsize=8,
         )
