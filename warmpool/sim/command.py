@@ -8,9 +8,10 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from warmpool import Limits, Quota, Timing
+from warmpool import Limits, Quota, Timing, WarmPoolEmulator
 
 from .replay import UNLIMITED, Figures, Report, replay
+from .timeline import TimelineRecorder, check_timeline_path
 from .trace import TraceError, load_trace
 
 __all__ = ["add_replay_parser", "format_report", "run_replay"]
@@ -146,6 +147,14 @@ def add_replay_parser(commands: Any) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the report as JSON (Report.to_dict())"
     )
+    parser.add_argument(
+        "--timeline",
+        metavar="FILE",
+        default=None,
+        help="also draw every cluster's life, with instances in training and retained beneath, "
+        "to FILE.png, FILE.svg (matplotlib) or FILE.html (one self-contained page, plotly); "
+        "needs pip install 'sagemaker-warmpool[plot]'",
+    )
 
 
 def _quotas(args: argparse.Namespace) -> dict[str, Quota]:
@@ -190,9 +199,17 @@ def run_replay(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return 1
     try:
         timing = Timing(cold_start_seconds=args.cold_start, warm_start_seconds=args.warm_start)
-    except ValueError as error:
+        if args.timeline is not None:
+            check_timeline_path(args.timeline)
+    except (ValueError, ImportError) as error:
         print(f"warmpool replay: {error}", file=stderr)
         return 2
+    recorders: list[TimelineRecorder] = []
+
+    def watch(emu: WarmPoolEmulator) -> None:
+        if args.timeline is not None:
+            recorders.append(TimelineRecorder.attach(emu))
+
     progress = None
     if stderr.isatty():
         total = len(trace) if hasattr(trace, "__len__") else None
@@ -206,6 +223,7 @@ def run_replay(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             timing=timing,
             prices=dict(args.price) or None,
             progress=progress,
+            on_emulator=watch,
         )
     except (OSError, TraceError) as error:
         if progress is not None:
@@ -214,6 +232,12 @@ def run_replay(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return 1
     if progress is not None:
         progress.close()
+    if recorders:
+        try:
+            recorders[0].render(args.timeline)
+        except OSError as error:
+            print(f"warmpool replay: cannot write the timeline: {error}", file=stderr)
+            return 1
     if args.json:
         json.dump(report.to_dict(), stdout, indent=2)
         stdout.write("\n")

@@ -35,6 +35,8 @@ from warmpool.events import (
     TrainingStarted,
 )
 
+from .replay import UNLIMITED
+
 __all__ = [
     "AVAILABLE",
     "COLD_START",
@@ -950,10 +952,12 @@ def _headline(timeline: Timeline) -> list[str]:
 def _panel_title(usage: Usage) -> str:
     limits = usage.limits
     training = "none" if limits.training is None else f"{limits.training:,}"
+    # a replay's "no limit" (warmpool.sim.replay.UNLIMITED) is a very large number
+    warm_pool = "none" if limits.warm_pool >= UNLIMITED else f"{limits.warm_pool:,}"
     title = (
         f"{usage.instance_type}: peak {usage.peak_used:,} instances used "
         f"({usage.peak_in_training:,} in training, {usage.peak_retained:,} retained); "
-        f"limits: training {training}, warm pool {limits.warm_pool:,}"
+        f"limits: training {training}, warm pool {warm_pool}"
     )
     refusals = []
     if usage.training_refusals:
