@@ -24,6 +24,7 @@ import attrs
 
 from ._locks import reentrant_lock
 from .clock import VirtualClock
+from .errors import ControlError
 
 __all__ = [
     "BillingLedger",
@@ -347,8 +348,11 @@ class BillingLedger:
             raise ValueError(f"window end ({hi}) is before its start ({lo})")
         windowed = start is not None or end is not None
         sums: list[float] = []
+        by_type: list[dict[str, float] | None] = []
         for rows in (retained, training):
-            seconds_total = instance_total = cost_total = 0.0
+            seconds_total = instance_total = 0.0
+            # Instance-seconds per instance type, priced once per type (see _totals).
+            per_type: dict[str, float] | None = None if table is None else {}
             for row in rows:
                 seconds: float = row[-1]
                 if windowed:
@@ -358,20 +362,212 @@ class BillingLedger:
                 instance_seconds = seconds * row[3]
                 seconds_total += seconds
                 instance_total += instance_seconds
-                if table is not None:
-                    price = table.get(row[2])
-                    if price is None:
-                        raise ValueError(f"the price table has no price for instance type {row[2]}")
-                    cost_total += instance_seconds / 3600 * price
-            sums += (seconds_total, instance_total, cost_total)
-        return BillingTotals(
-            retained_seconds=sums[0],
-            retained_instance_seconds=sums[1],
-            training_seconds=sums[3],
-            training_instance_seconds=sums[4],
-            retained_cost=sums[2] if table is not None else None,
-            training_cost=sums[5] if table is not None else None,
-        )
+                if per_type is not None:
+                    per_type[row[2]] = per_type.get(row[2], 0) + instance_seconds
+            sums += (seconds_total, instance_total)
+            by_type.append(per_type)
+        return _totals(sums, by_type[0], by_type[1], table)
+
+
+def _totals(
+    sums: Sequence[float],
+    retained_by_type: Mapping[str, float] | None,
+    training_by_type: Mapping[str, float] | None,
+    table: Mapping[str, float] | None,
+) -> BillingTotals:
+    """The :class:`BillingTotals` of ``sums`` (retained seconds and instance-seconds, training
+    seconds and instance-seconds) with, given a price table, the cost of each instance type's
+    instance-seconds, added up in the order of the types' names.
+
+    Costs are figured per instance type, not per interval, so a ledger that keeps only totals
+    (``retain_finished=False``) gets exactly the same figures (D37).
+    """
+    return BillingTotals(
+        retained_seconds=float(sums[0]),
+        retained_instance_seconds=float(sums[1]),
+        training_seconds=float(sums[2]),
+        training_instance_seconds=float(sums[3]),
+        retained_cost=None if table is None else _cost(retained_by_type or {}, table),
+        training_cost=None if table is None else _cost(training_by_type or {}, table),
+    )
+
+
+def _cost(by_type: Mapping[str, float], table: Mapping[str, float]) -> float:
+    cost = 0.0
+    for instance_type in sorted(by_type):
+        price = table.get(instance_type)
+        if price is None:
+            raise ValueError(f"the price table has no price for instance type {instance_type}")
+        cost += by_type[instance_type] / 3600 * price
+    return cost
+
+
+class _TotalsLedger(BillingLedger):
+    """The billing ledger of an emulator built with ``retain_finished=False`` (D37).
+
+    It keeps totals, not intervals, for the jobs the emulator retires: one running sum of
+    seconds and instance-seconds per ``(instance type, role)``, to which every interval is
+    added when it closes, and, for :attr:`training`, the training intervals of the jobs that
+    still hold an ``Available`` pool (the only jobs the emulator still holds that have
+    intervals). Its memory grows with the instance types and roles, not with the jobs.
+
+    :meth:`total` and :meth:`totals_by` by ``instance_type`` or ``role`` give exactly what a
+    ledger of every interval would (costs too: :func:`_totals`), and so does
+    ``include_open=True``. A window (``start``/``end``) and ``totals_by("job")`` need the
+    intervals of retired jobs: they raise :class:`~warmpool.errors.ControlError`.
+    """
+
+    __slots__ = ("_held", "_sums")
+
+    def __init__(
+        self,
+        clock: VirtualClock,
+        prices: Mapping[str, float] | None = None,
+        *,
+        lock: threading.RLock | None = None,
+    ) -> None:
+        super().__init__(clock, prices, lock=lock)
+        # (instance type, role) -> [retained intervals, their seconds, their instance-seconds,
+        #                           training intervals, their seconds, their instance-seconds]
+        self._sums: dict[tuple[str, str], list[int]] = {}
+        # job name -> its training rows, for jobs whose pool is Available (release order)
+        self._held: dict[str, tuple[_Row, ...]] = {}
+
+    @property
+    def training(self) -> Sequence[TrainingInterval]:
+        """The training intervals of the jobs that hold an ``Available`` pool now, in the
+        order they were released (a snapshot: with ``retain_finished=False`` the ledger keeps
+        no interval of a retired job)."""
+        with self._lock:
+            rows = [row for rows in self._held.values() for row in rows]
+        return _Rows(rows, TrainingInterval, self._lock)
+
+    # The hot path (the emulator holds the lock). ``retained`` stays empty: a pool that leaves
+    # Available finishes its job, which the emulator then retires.
+
+    def _close_interval(self, cluster: int, end: float, ended: str) -> int:
+        job, instance_type, count, role, start = self._open.pop(cluster)
+        seconds = billable_seconds(end - start)
+        sums = self._sums.get((instance_type, role))
+        if sums is None:
+            sums = self._sums[instance_type, role] = [0, 0, 0, 0, 0, 0]
+        sums[0] += 1
+        sums[1] += seconds
+        sums[2] += seconds * count
+        return seconds
+
+    def _record_training(
+        self,
+        job: str,
+        cluster: int | None,
+        instance_type: str,
+        count: int,
+        role: str,
+        start: float,
+        end: float,
+        seconds: int,
+    ) -> None:
+        sums = self._sums.get((instance_type, role))
+        if sums is None:
+            sums = self._sums[instance_type, role] = [0, 0, 0, 0, 0, 0]
+        sums[3] += 1
+        sums[4] += seconds
+        sums[5] += seconds * count
+        row = (job, cluster, instance_type, count, role, start, end, seconds)
+        rows = self._held.get(job)
+        self._held[job] = (row,) if rows is None else (*rows, row)
+
+    def _retire(self, job: str) -> None:
+        """The emulator retired ``job``: forget its intervals (their totals stay)."""
+        self._held.pop(job, None)
+
+    # -- totals -------------------------------------------------------------------------------
+
+    def total(
+        self,
+        *,
+        start: float | datetime | None = None,
+        end: float | datetime | None = None,
+        include_open: bool = False,
+        prices: Mapping[str, float] | None = None,
+    ) -> BillingTotals:
+        """Totals over every interval; a window raises ``ControlError`` (see the class)."""
+        if start is not None or end is not None:
+            raise ControlError(
+                "billing.total: a window (start, end) needs every interval, and an emulator "
+                "built with retain_finished=False keeps only totals for the jobs it retired; "
+                "build it with retain_finished=True to total a window"
+            )
+        groups, table = self._groups(include_open, prices, None)
+        return groups[None] if groups else _totals((0, 0, 0, 0), {}, {}, table)
+
+    def totals_by(
+        self,
+        by: GroupBy,
+        *,
+        start: float | datetime | None = None,
+        end: float | datetime | None = None,
+        include_open: bool = False,
+        prices: Mapping[str, float] | None = None,
+    ) -> dict[str, BillingTotals]:
+        """Totals per ``instance_type`` or ``role``; ``"job"`` or a window raises
+        ``ControlError`` (see the class)."""
+        if by not in _GROUP_FIELDS:
+            raise ValueError(f"by must be 'instance_type', 'role' or 'job', not {by!r}")
+        if by == "job":
+            raise ControlError(
+                "billing.totals_by('job'): an emulator built with retain_finished=False keeps "
+                "only totals by instance type and role for the jobs it retired; build it with "
+                "retain_finished=True to total by job"
+            )
+        if start is not None or end is not None:
+            raise ControlError(
+                "billing.totals_by: a window (start, end) needs every interval, and an "
+                "emulator built with retain_finished=False keeps only totals for the jobs it "
+                "retired; build it with retain_finished=True to total a window"
+            )
+        groups, _ = self._groups(include_open, prices, 0 if by == "instance_type" else 1)
+        return {group: groups[group] for group in sorted(groups)}
+
+    def _groups(
+        self, include_open: bool, prices: Mapping[str, float] | None, field: int | None
+    ) -> tuple[dict[Any, BillingTotals], dict[str, float] | None]:
+        """Totals per group (``field`` 0: instance type, 1: role, ``None``: one group, keyed
+        ``None``) of the running sums and, if asked, the open intervals; and the price table.
+
+        As in :meth:`BillingLedger._sum`, a group exists when an interval of it was recorded,
+        and an instance type is priced (so must be in the table) when an interval of it was.
+        """
+        table = _check_prices(prices) if prices is not None else None
+        with self._lock:
+            sums = [(key, tuple(values)) for key, values in self._sums.items()]
+            open_rows = self._open_rows() if include_open else []
+            if table is None:
+                table = self.prices
+        for row in open_rows:
+            seconds = row[-1]
+            sums.append(((row[2], row[4]), (1, seconds, seconds * row[3], 0, 0, 0)))
+        # group -> (its four sums, retained and training instance-seconds per instance type)
+        grouped: dict[Any, tuple[list[int], dict[str, int], dict[str, int]]] = {}
+        for (instance_type, role), values in sums:
+            group = None if field is None else (instance_type, role)[field]
+            entry = grouped.get(group)
+            if entry is None:
+                entry = grouped[group] = ([0, 0, 0, 0], {}, {})
+            totals, retained, training = entry
+            totals[0] += values[1]
+            totals[1] += values[2]
+            totals[2] += values[4]
+            totals[3] += values[5]
+            if values[0]:
+                retained[instance_type] = retained.get(instance_type, 0) + values[2]
+            if values[3]:
+                training[instance_type] = training.get(instance_type, 0) + values[5]
+        result = {
+            group: _totals(totals, retained, training, table)
+            for group, (totals, retained, training) in grouped.items()
+        }
+        return result, table
 
 
 def _share(start: float, end: float, lo: float, hi: float) -> float:

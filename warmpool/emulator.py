@@ -39,7 +39,7 @@ import attrs
 
 from . import lifecycle as lc
 from ._text import shown
-from .billing import BillingLedger
+from .billing import BillingLedger, _TotalsLedger
 from .clock import VirtualClock
 from .config import JobPlan, Limits, Timing
 from .errors import (
@@ -145,7 +145,19 @@ class WarmPoolEmulator:
       ``CreateTrainingJob`` for the ``sagemaker:KeepAlivePeriod`` condition key;
     * ``region``, ``account``: used in ARNs;
     * ``prices``: USD per instance-hour by instance type, for :attr:`billing` costs;
-    * ``event_log_maxlen``: keep only the newest events (``None``: keep all).
+    * ``event_log_maxlen``: keep only the newest events (``None``: keep all);
+    * ``retain_finished``: ``True`` (the default) keeps every job until ``DeleteTrainingJob``,
+      as AWS does. ``False`` *retires* each job the moment it is finished (its training ended
+      and its warm pool, if it had one, was reused or terminated): every operation then
+      answers for its name as for a name that never existed, and a new job may take the name
+      (uniqueness is checked against the jobs the emulator holds: running, stopping, or
+      holding an ``Available`` pool). The billing ledger keeps totals for retired jobs:
+      ``billing.total()`` and ``billing.totals_by("instance_type" | "role")`` are exactly those
+      of ``True``, while a window and ``totals_by("job")`` raise ``ControlError``, and
+      ``billing.retained`` / ``billing.training`` hold only the intervals of jobs still held.
+      So an emulator's memory follows the jobs alive at once, not the jobs ever created; bound
+      the event log too (``event_log_maxlen``, with a subscriber to watch every event). See
+      "Memory on long traces" in docs/replay.md and D37.
     """
 
     def __init__(
@@ -162,6 +174,7 @@ class WarmPoolEmulator:
         account: str = "123456789012",
         prices: Mapping[str, float] | None = None,
         event_log_maxlen: int | None = None,
+        retain_finished: bool = True,
     ) -> None:
         if not isinstance(limits, Limits):
             raise TypeError(f"limits must be a Limits, not {limits!r}")
@@ -181,6 +194,8 @@ class WarmPoolEmulator:
             raise ValueError(f"region must look like 'us-east-1', not {region!r}")
         if not isinstance(account, str) or len(account) != 12 or not account.isdigit():
             raise ValueError(f"account must be 12 digits, not {account!r}")
+        if not isinstance(retain_finished, bool):
+            raise TypeError(f"retain_finished must be a bool, not {retain_finished!r}")
         # What fresh() needs to build an emulator like this one, before any state.
         self._settings: dict[str, Any] = {
             "limits": limits,
@@ -193,6 +208,7 @@ class WarmPoolEmulator:
             "account": account,
             "prices": None if prices is None else dict(prices),
             "event_log_maxlen": event_log_maxlen,
+            "retain_finished": retain_finished,
         }
         self._start = (clock.epoch, clock.now)
         self._limits = limits
@@ -207,7 +223,12 @@ class WarmPoolEmulator:
         self._lock = threading.RLock()
         # One lock guards everything: the ledgers' and the log's public methods take it too.
         self._quotas = QuotaLedger(quotas, default=default_quota, lock=self._lock)
-        self._billing = BillingLedger(clock, prices, lock=self._lock)
+        if retain_finished:
+            self._billing = BillingLedger(clock, prices, lock=self._lock)
+        else:
+            totals = _TotalsLedger(clock, prices, lock=self._lock)
+            self._billing = totals
+            self._forget_intervals = totals._retire
         self._events = EventLog(event_log_maxlen, lock=self._lock)
         self._intake = Intake(validator_for(limits.max_keep_alive_seconds))
         self._jobs: dict[str, AnyJob] = {}  # by name, in creation order
@@ -220,14 +241,16 @@ class WarmPoolEmulator:
             clock, timing, self._quotas, self._billing, self._events, self._pools
         )
         self._listing = Listing(self._jobs, clock)
-        self._pools.on_finished = self._training.on_finished = self._finished
+        self._pools.on_finished = self._training.on_finished = (
+            self._finished if retain_finished else self._retire
+        )
         self._responder = Responder(clock, f"arn:aws:sagemaker:{region}:{account}:training-job/")
 
     def fresh(self) -> WarmPoolEmulator:
         """A new emulator built with this one's settings and no state: the same limits,
         timing, quotas and prices as given to the constructor (not as changed since), the same
-        workload hook, policy, region and account, and a new clock at this clock's epoch and
-        starting time. ``warmpool serve``'s ``POST /_warmpool/reset`` uses it."""
+        workload hook, policy, region, account, event log bound and ``retain_finished``, and
+        a new clock at this clock's epoch and starting time. ``warmpool serve``'s ``POST /_warmpool/reset`` uses it."""
         epoch, start = self._start
         return WarmPoolEmulator(clock=VirtualClock(epoch, now=start), **self._settings)
 
@@ -395,6 +418,16 @@ class WarmPoolEmulator:
         self._jobs[job.name] = record
         if self._listing.active:
             self._listing.replaced(job, record)
+
+    def _retire(self, job: Job) -> None:
+        """A job will never change again, and ``retain_finished=False``: forget it (D37). Its
+        billing stays in the ledger's totals."""
+        name = job.name
+        del self._jobs[name]
+        self._tags.forget(name)
+        if self._listing.active:
+            self._listing.removed(job)
+        self._forget_intervals(name)
 
     def _authorize(self, arn: str, keep_alive: int | None) -> None:
         """The IAM policy's verdict on a create (D21): ``AccessDeniedException`` unless allowed."""

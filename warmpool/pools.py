@@ -70,7 +70,9 @@ class WarmPools:
         self._events = events
         self._cap = max_lifetime
         # identity key -> Available jobs in (release, creation) order; stale entries (jobs no
-        # longer Available) are skipped lazily. job seq -> Available job.
+        # longer Available) are skipped lazily, and dropped from the front when a pool of the
+        # key leaves Available, so the queues hold no more than the pools Available now and
+        # those released after the oldest of them. job seq -> Available job.
         self._by_key: dict[IdentityKey, deque[Job]] = {}
         self._available: dict[int, Job] = {}
         self._expiry = self._on_expiry  # bound once
@@ -224,6 +226,15 @@ class WarmPools:
         assert job.cluster is not None
         job.retained_billable = self._billing._close_interval(job.cluster, now, reason)
         del self._available[job.seq]
+        # Drop the pools no longer Available from the front of the key's queue, and the queue
+        # once empty: a key no job asks for again must not keep its jobs (or itself) forever.
+        key = job.spec.key
+        queue = self._by_key.get(key)
+        if queue is not None:
+            while queue and queue[0].pool != _AVAILABLE:
+                queue.popleft()
+            if not queue:
+                del self._by_key[key]
 
     def _on_expiry(self, job: Job) -> None:
         now = self._clock.now
