@@ -446,7 +446,7 @@ class _TotalsLedger(BillingLedger):
     # Available finishes its job, which the emulator then retires.
 
     def _close_interval(self, cluster: int, end: float, ended: str) -> int:
-        job, instance_type, count, role, start = self._open.pop(cluster)
+        _job, instance_type, count, role, start = self._open.pop(cluster)
         seconds = billable_seconds(end - start)
         sums = self._sums.get((instance_type, role))
         if sums is None:

@@ -250,7 +250,8 @@ class WarmPoolEmulator:
         """A new emulator built with this one's settings and no state: the same limits,
         timing, quotas and prices as given to the constructor (not as changed since), the same
         workload hook, policy, region, account, event log bound and ``retain_finished``, and
-        a new clock at this clock's epoch and starting time. ``warmpool serve``'s ``POST /_warmpool/reset`` uses it."""
+        a new clock at this clock's epoch and starting time. ``warmpool serve``'s
+        ``POST /_warmpool/reset`` uses it."""
         epoch, start = self._start
         return WarmPoolEmulator(clock=VirtualClock(epoch, now=start), **self._settings)
 
