@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/replay.py N [--identities 300] [--seed 0] [--describe] [--memory]
+    python benchmarks/replay.py N [--identities 300] [--seed 0] [--describe] [--memory] [--retire]
 
 The trace: ``--identities`` job "identities" (teams re-running the same cluster configuration:
 one role, instance type, instance count and volume size each), spread over four instance types,
@@ -20,10 +20,17 @@ gives the same trace and the same emulator results. A job's end is known exactly
 created (its training time is drawn then, and whether it started warm is read from the
 ``JobCreated`` event), so the identity's next create time is pushed right away.
 
+``--retire`` builds the emulator with ``retain_finished=False`` (finished jobs are retired,
+their billing kept as totals) and ``event_log_maxlen=RETIRE_EVENT_LOG`` (a handful of the newest
+events): what a long replay needs for its memory to follow the jobs alive at once, not the jobs
+created. The driver then reads each create's ``JobCreated`` and ``PoolReused`` from the tail of
+the log (a create adds exactly those two events, or the first alone) instead of by position.
+
 Output (stdout, ``key: value`` lines): the machine, N, wall seconds, jobs/s, the reuse count and
-ratio (``PoolReused`` events / N), the peak RSS growth per job (``ru_maxrss``) and, with
-``--memory``, the ``tracemalloc`` peak and retained bytes per job of a second, separate run
-(``tracemalloc`` slows Python down several times, so it is never part of the timed run).
+ratio (``PoolReused`` events / N), the peak RSS growth per job (``ru_maxrss``), the process's
+peak RSS and, with ``--memory``, the ``tracemalloc`` peak and retained bytes per job of a
+second, separate run (``tracemalloc`` slows Python down several times, so it is never part of
+the timed run).
 """
 
 from __future__ import annotations
@@ -65,6 +72,8 @@ KEEP_ALIVE: Final = 1800
 TIMING: Final = Timing(cold_start_seconds=180, warm_start_seconds=20)
 #: Generous: 300 identities of at most 4 instances never come close (pools are always kept).
 WARM_POOL_QUOTA: Final = 100_000
+#: ``event_log_maxlen`` with ``--retire``: room for the two events a create adds, and more.
+RETIRE_EVENT_LOG: Final = 8
 
 SHORT_GAP: Final = (0, 600)  # seconds; well inside KEEP_ALIVE
 LONG_GAP: Final = (3600, 3 * 3600)  # seconds; the pool has expired
@@ -270,12 +279,14 @@ def replay(
     describe: bool = False,
     warm_pool_quota: int = WARM_POOL_QUOTA,
     on_done: Callable[[WarmPoolEmulator], object] | None = None,
+    retire: bool = False,
 ) -> ReplayResult:
     """Create ``n`` jobs of the synthetic trace, then run until every pool has expired.
 
     ``warm_pool_quota`` is each instance type's warm pool quota (instances); the default never
     binds. ``on_done(emulator)`` is called at the end, after the clock stops, while the
     emulator is still alive (for example to take a ``tracemalloc`` snapshot of what it holds).
+    ``retire``: ``retain_finished=False`` and a bounded event log (see the module's notes).
     """
     trace = make_trace(identities, seed)
     plans: dict[str, JobPlan] = {}
@@ -291,17 +302,30 @@ def replay(
         quotas={itype: Quota(warm_pool=warm_pool_quota) for itype in INSTANCE_TYPES},
         workload=workload,
         timing=TIMING,
+        event_log_maxlen=RETIRE_EVENT_LOG if retire else None,
+        retain_finished=not retire,
     )
     events = emu.events
     create_job = emu.create_training_job
     describe_job = emu.describe_training_job
+    reuses = 0  # PoolReused events seen in the log's tail (--retire)
 
     def create(request: dict[str, Any], plan: JobPlan) -> bool:
+        nonlocal reuses
         name = request["TrainingJobName"]
         plans[name] = plan
-        logged = len(events)
-        create_job(**request)
-        created = events[logged]
+        if retire:
+            create_job(**request)
+            tail = events[-2:]
+            created = tail[-1]
+            if isinstance(created, PoolReused):
+                assert created.by_job == name
+                reuses += 1
+                created = tail[-2]
+        else:
+            logged = len(events)
+            create_job(**request)
+            created = events[logged]
         assert isinstance(created, JobCreated) and created.job == name
         if describe:
             describe_job(TrainingJobName=name)
@@ -314,12 +338,12 @@ def replay(
     rss_growth = _max_rss_kib() - rss_before
     if on_done is not None:
         on_done(emu)
-    reused = len(events.of_type(PoolReused))
+    reused = reuses if retire else len(events.of_type(PoolReused))
     return ReplayResult(n, seconds, cpu_seconds, reused, warm, failed, emu.now, rss_growth)
 
 
 def traced_replay(
-    n: int, *, identities: int = 300, seed: int = 0, describe: bool = False
+    n: int, *, identities: int = 300, seed: int = 0, describe: bool = False, retire: bool = False
 ) -> tuple[int, int]:
     """``tracemalloc`` bytes of one replay: (peak, held at the end with the emulator alive),
     both taken before the reuse count (which builds an event per reuse) is computed.
@@ -337,7 +361,9 @@ def traced_replay(
     try:
         base, _ = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
-        replay(n, identities=identities, seed=seed, describe=describe, on_done=measure)
+        replay(
+            n, identities=identities, seed=seed, describe=describe, on_done=measure, retire=retire
+        )
     finally:
         tracemalloc.stop()
     held, peak = measured[0]
@@ -377,6 +403,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also measure tracemalloc bytes per job (a second, untimed run)",
     )
+    parser.add_argument(
+        "--retire",
+        action="store_true",
+        help=(
+            "retain_finished=False and a bounded event log: memory follows the jobs alive at "
+            "once, not the jobs created"
+        ),
+    )
     return parser
 
 
@@ -410,10 +444,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "identities": args.identities,
         "seed": args.seed,
         "describe": args.describe,
+        "retire": args.retire,
     }
     result = replay(n, **options)
+    peak_rss = _max_rss_kib()
     lines = result_lines(result, args.identities, args.seed)
     lines.insert(4, f"describe: {'yes' if args.describe else 'no'}")
+    lines.insert(5, f"retire: {'yes' if args.retire else 'no'}")
+    lines.append(f"peak_rss_kib: {peak_rss}")
     if args.memory:
         peak, retained = traced_replay(n, **options)
         lines += [

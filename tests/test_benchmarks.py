@@ -30,6 +30,7 @@ FIELDS = (
     "identities",
     "seed",
     "describe",
+    "retire",
     "wall_seconds",
     "cpu_seconds",
     "jobs_per_second",
@@ -42,7 +43,10 @@ FIELDS = (
     "simulated_days",
     "peak_rss_growth_kib",
     "peak_rss_growth_per_job",
+    "peak_rss_kib",
 )
+#: Fields that replay.py prints and baseline.py does not.
+REPLAY_ONLY = ("describe", "retire", "peak_rss_kib")
 MEMORY_FIELDS = ("tracemalloc_peak_per_job", "tracemalloc_retained_per_job")
 
 Main = Callable[[Sequence[str]], int]
@@ -92,6 +96,7 @@ def test_prints_every_field(replay_main: Main, capsys: pytest.CaptureFixture[str
     assert fields["jobs"] == "200"
     assert fields["identities"] == "300"
     assert fields["describe"] == "no"
+    assert fields["retire"] == "no"
     assert fields["machine"].startswith("Python ")
     assert float(fields["wall_seconds"]) > 0
     assert float(fields["jobs_per_second"]) > 0
@@ -100,6 +105,7 @@ def test_prints_every_field(replay_main: Main, capsys: pytest.CaptureFixture[str
     assert float(fields["reuse_ratio"]) == pytest.approx(reused / 200, abs=1e-4)
     assert int(fields["peak_rss_growth_kib"]) >= 0
     assert fields["peak_rss_growth_per_job"].endswith(" bytes")
+    assert int(fields["peak_rss_kib"]) > 0
 
 
 def test_describe_and_memory(replay_main: Main, capsys: pytest.CaptureFixture[str]) -> None:
@@ -130,6 +136,31 @@ def test_describe_does_not_change_the_replay(
     described = run(replay_main, capsys, "300", "--identities", "30", "--describe")
     assert plain["reused"] == described["reused"]
     assert plain["simulated_days"] == described["simulated_days"]
+
+
+def test_retire_replays_the_same_trace_with_finished_jobs_retired(
+    replay_module: ModuleType, replay_main: Main, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--retire`` (``retain_finished=False`` and a bounded event log, D37) replays the same
+    trace to the same results, read from the log's tail; at the end the emulator holds no job
+    and its log no more than a few events. ``--memory`` and ``--describe`` work with it."""
+    plain = run(replay_main, capsys, "600", "--identities", "20", "--seed", "7")
+    retired = run(replay_main, capsys, "600", "--identities", "20", "--seed", "7", "--retire")
+    assert retired["retire"] == "yes"
+    keys = ("reused", "warm_starts", "cold_starts", "failed", "end_seconds")
+    assert {k: retired[k] for k in keys} == {k: plain[k] for k in keys}
+    assert int(retired["reused"]) > 300
+    held: list[tuple[list[str], int]] = []
+
+    def keep(emu: WarmPoolEmulator) -> None:
+        held.append((emu.job_names(), len(emu.events)))
+
+    result = replay_module.replay(300, identities=30, retire=True, on_done=keep)
+    assert result.reused == result.warm > 0
+    assert held == [([], replay_module.RETIRE_EVENT_LOG)]
+    fields = run(replay_main, capsys, "200", "--retire", "--memory", "--describe")
+    assert set(FIELDS) | set(MEMORY_FIELDS) <= fields.keys()
+    assert (fields["retire"], fields["describe"]) == ("yes", "yes")
 
 
 def test_rejects_bad_arguments(replay_main: Main) -> None:
@@ -223,7 +254,7 @@ def test_baseline_prints_every_field(
     """``baseline.py`` prints the fields of ``replay.py`` but ``describe`` and
     ``tracemalloc``'s, and refuses bad arguments."""
     fields = run(cast(Main, baseline_module.main), capsys, "300", "--identities", "30")
-    assert set(fields) == set(FIELDS) - {"describe"}
+    assert set(fields) == set(FIELDS) - set(REPLAY_ONLY)
     assert fields["jobs"] == "300"
     assert int(fields["warm_starts"]) + int(fields["cold_starts"]) == 300
     assert fields["reused"] == fields["warm_starts"]

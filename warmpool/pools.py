@@ -71,8 +71,9 @@ class WarmPools:
         self._cap = max_lifetime
         # identity key -> Available jobs in (release, creation) order; stale entries (jobs no
         # longer Available) are skipped lazily, and dropped from the front when a pool of the
-        # key leaves Available, so the queues hold no more than the pools Available now and
-        # those released after the oldest of them. job seq -> Available job.
+        # key leaves Available, so the queues hold no more than the pools Available now, those
+        # released after the oldest of them, and an empty queue per job that took over a pool
+        # and is not yet released (_leave, settle). job seq -> Available job.
         self._by_key: dict[IdentityKey, deque[Job]] = {}
         self._available: dict[int, Job] = {}
         self._expiry = self._on_expiry  # bound once
@@ -157,6 +158,8 @@ class WarmPools:
             job.retained_billable = 0
             job.pool_reason = reason
             self._events._add((_POOL_TERMINATED, now, job.name, job.cluster, reason, 0))
+            if job.warm and not self._by_key.get(spec.key, True):
+                del self._by_key[spec.key]  # the empty queue its reuse left (see _leave)
             return
         assert launched is not None and job.keep_alive is not None and job.cluster is not None
         job.pool = _POOL(job.pool or "", "keep")
@@ -227,13 +230,15 @@ class WarmPools:
         job.retained_billable = self._billing._close_interval(job.cluster, now, reason)
         del self._available[job.seq]
         # Drop the pools no longer Available from the front of the key's queue, and the queue
-        # once empty: a key no job asks for again must not keep its jobs (or itself) forever.
+        # once empty, so a key no job asks for again keeps neither its jobs nor itself. After a
+        # reuse the queue stays: the new job has the same key and will likely fill it again
+        # (settle drops it if not).
         key = job.spec.key
         queue = self._by_key.get(key)
         if queue is not None:
             while queue and queue[0].pool != _AVAILABLE:
                 queue.popleft()
-            if not queue:
+            if not queue and trigger != "reuse":
                 del self._by_key[key]
 
     def _on_expiry(self, job: Job) -> None:
