@@ -542,8 +542,9 @@ def replay(
     one, else the emulator's default epoch). ``progress(rows_done)`` is called every 1,000
     rows and at the end. ``on_emulator(emu)`` is called with the replay's emulator before the
     first row: to subscribe to its events (a :class:`~warmpool.sim.TimelineRecorder` ...) or
-    to read its ledgers afterwards. The emulator keeps no event log (``event_log_maxlen=0``):
-    subscribe to see events.
+    to read its ledgers afterwards. The emulator keeps no event log (``event_log_maxlen=0``:
+    subscribe to see events) and forgets each job once it is finished
+    (``retain_finished=False``, D37), so memory follows the jobs alive at once, not the trace.
 
     A row the emulator refuses (other than for a quota) stops the replay with a
     :class:`~warmpool.sim.TraceError` naming the row; no report is made.
@@ -568,6 +569,7 @@ def replay(
         clock=clock,
         prices=prices,
         event_log_maxlen=0,
+        retain_finished=False,
     )
     replayer = _Replayer(emu, keep_alive, source)
     holder.append(replayer)
