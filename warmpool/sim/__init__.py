@@ -8,6 +8,7 @@ Timelines (:class:`TimelineRecorder`, :func:`render_timeline`) draw with matplot
 from the extra ``plot``; neither is imported until something is drawn.
 """
 
+from .loaders import load, load_acme, load_helios
 from .replay import Figures, Report, replay
 from .timeline import Timeline, TimelineRecorder, check_timeline_path, render_timeline
 from .trace import Trace, TraceError, TraceJob, load_trace, write_trace
@@ -21,6 +22,9 @@ __all__ = [
     "TraceError",
     "TraceJob",
     "check_timeline_path",
+    "load",
+    "load_acme",
+    "load_helios",
     "load_trace",
     "render_timeline",
     "replay",
