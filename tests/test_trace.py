@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -507,6 +508,19 @@ def test_a_name_equal_to_a_generated_one_is_a_repeat(tmp_path: Path) -> None:
     assert refusal(path).line == 2
 
 
+def test_a_repeated_name_is_found_however_json_spells_it(tmp_path: Path) -> None:
+    """In JSON Lines, ``"\\u0061"`` is the name ``a``: a repeat, even spelt another way."""
+    path = write(
+        tmp_path / "t.jsonl",
+        '{"submit_time": 0, "instance_type": "x", "training_seconds": 1, "job_name": "\\u0061"}\n'
+        '{"submit_time": 1, "instance_type": "x", "training_seconds": 1, "job_name": "b"}\n'
+        '{"submit_time": 2, "instance_type": "x", "training_seconds": 1, "job_name":"a"}\n',
+    )
+    error = refusal(path)
+    assert (error.line, error.column) == (3, "job_name")
+    assert "found 'a' again (line 1 has it" in str(error)
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
 def test_many_distinct_names_pass_and_one_repeat_among_them_is_found(
     tmp_path: Path, suffix: str
@@ -638,6 +652,65 @@ def test_a_row_is_refused_exactly_at_its_first_cell_that_breaks_a_rule(
     else:
         (job,) = load_trace(path)
         assert job.job_name == (row["job_name"] or "job-000001")
+
+
+def _is(*accepted: object) -> Callable[[object], bool]:
+    """A predicate: the value is one of ``accepted``, with the same JSON type (so that
+    ``True`` is not ``1``)."""
+    return lambda value: any(type(value) is type(a) and value == a for a in accepted)
+
+
+MISSING = object()
+#: JSON values of each column (MISSING: the key left out), and which the rule accepts.
+JSON_VALUES: dict[str, tuple[list[Any], Callable[[object], bool]]] = {
+    "submit_time": ([0, 12.5, -1, "x", True, None, MISSING], _is(0, 12.5)),
+    "job_name": ([None, "", "a", "a_b", 7, MISSING], _is(None, "", "a", MISSING)),
+    "role_arn": ([None, "", ROLE, 5, MISSING], _is(None, "", ROLE, MISSING)),
+    "instance_type": (["", "ml.m5", None, 3, MISSING], _is("ml.m5")),
+    "instance_count": ([None, 1, 2.0, 0, True, "2", 1.5, MISSING], _is(None, 1, 2.0, MISSING)),
+    "volume_size_gb": ([None, 30, 0, MISSING], _is(None, 30, MISSING)),
+    "volume_kms_key_id": ([None, "", "key", 1, MISSING], _is(None, "", "key", MISSING)),
+    "security_group_ids": (
+        [None, [], ["sg-1"], "sg-1", [""], [1], MISSING],
+        lambda v: v in (None, [], ["sg-1"], MISSING),
+    ),
+    "subnets": ([None, ["s-1"], [], MISSING], lambda v: True),
+    "network_isolation": ([None, True, False, 1, "true", MISSING], _is(None, True, False, MISSING)),
+    "inter_container_encryption": ([None, False, 0, MISSING], _is(None, False, MISSING)),
+    "keep_alive_seconds": ([None, 0, 3600, -1, 1.5, True, MISSING], _is(None, 0, 3600, MISSING)),
+    "training_seconds": ([0, 600.5, -1, "60", None, math.inf, MISSING], _is(0, 600.5)),
+    "outcome": (
+        [None, "", "Completed", "AlgorithmError", "completed", "Failed", "a b", 5, MISSING],
+        _is(None, "", "Completed", "AlgorithmError", MISSING),
+    ),
+    "max_runtime_seconds": ([None, 1, 0, MISSING], _is(None, 1, MISSING)),
+}
+
+
+@given(data=st.data())
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_jsonl_row_is_refused_exactly_at_its_first_value_that_breaks_a_rule(
+    tmp_path: Path, data: st.DataObject
+) -> None:
+    """For any JSON Lines row (keys in any order, some left out), loading succeeds exactly
+    when every value follows its column's rule and the VPC lists come together; otherwise the
+    error names the first bad column in the table's order (quick and slow paths agree)."""
+    keys = data.draw(st.permutations(list(COLUMNS)))
+    drawn = {key: data.draw(st.sampled_from(JSON_VALUES[key][0]), label=key) for key in keys}
+    row = {key: value for key, value in drawn.items() if value is not MISSING}
+    path = write(tmp_path / "t.jsonl", json.dumps(row) + "\n")
+    bad = [column for column in COLUMNS if not JSON_VALUES[column][1](drawn[column])]
+    vpc = [drawn[c] not in (None, [], MISSING) for c in ("security_group_ids", "subnets")]
+    if bad:
+        assert refusal(path).column == bad[0]
+    elif vpc[0] != vpc[1]:
+        assert refusal(path).column == ("subnets" if vpc[0] else "security_group_ids")
+    else:
+        (job,) = load_trace(path)
+        assert job.job_name == (drawn["job_name"] or "job-000001")
+        assert job.instance_count == (2 if drawn["instance_count"] == 2.0 else 1)
+        assert type(job.submit_time) is float
+        assert type(job.training_seconds) is float
 
 
 # -- writing ---------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any, Final
 
-from .._text import shown
 from .trace import (
     Trace,
     TraceError,
@@ -27,6 +26,7 @@ from .trace import (
     _format_of,
     _Layout,
     iso_microseconds,
+    shown,
 )
 
 __all__ = [

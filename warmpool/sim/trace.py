@@ -37,8 +37,6 @@ from typing import IO, Any, Final
 
 import attrs
 
-from .._text import shown
-
 __all__ = [
     "COLUMNS",
     "DEFAULT_ROLE_ARN",
@@ -147,6 +145,8 @@ _UNREADABLE: Final = (UnicodeDecodeError, gzip.BadGzipFile, EOFError, zlib.error
 #: SageMaker's ``TrainingJobName``: ``[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}``, 1 to 63 characters.
 _NAME: Final = re.compile(r"[a-zA-Z0-9](?:[-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?").fullmatch
 _ISO_EXAMPLE: Final = "2026-03-01T09:00:00Z"
+#: A JSON Lines row's job_name, when written plainly (a string with no escapes, or null).
+_JSON_NAME: Final = re.compile(r'"job_name"\s*:\s*(?:"([^"\\]*)"|null)')
 #: ``TrainingJobStatus`` values that a row might give as its outcome by mistake.
 _STATUSES: Final = {
     "completed": "Completed",
@@ -188,6 +188,15 @@ def _seconds_key(text: str) -> float:
     if 0.0 <= seconds < _INF:
         return seconds
     raise ValueError(text)
+
+
+def shown(value: object) -> str:
+    """A short ``repr`` of a value for a message (at most 100 characters); never raises."""
+    try:
+        text = repr(value)
+    except Exception:  # a repr that raises, an int too long to print, ...
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def _is_number(text: str) -> bool:
@@ -446,6 +455,30 @@ _JSON_RULES: Final[dict[str, Callable[[object], Any]]] = {
 }
 
 
+def _odd_outcome(outcome: object) -> bool:
+    """Whether an outcome other than Completed and Stopped is a failure class."""
+    return type(outcome) is str and outcome.isidentifier() and outcome.lower() not in _STATUSES
+
+
+#: TraceJob's fields after ``submit_time``, in order (``line`` left out).
+_JOB_ORDER: Final = (
+    "instance_type",
+    "training_seconds",
+    "job_name",
+    "role_arn",
+    "instance_count",
+    "volume_size_gb",
+    "volume_kms_key_id",
+    "security_group_ids",
+    "subnets",
+    "network_isolation",
+    "inter_container_encryption",
+    "keep_alive_seconds",
+    "outcome",
+    "max_runtime_seconds",
+)
+
+
 def _vpc_pairing(values: Mapping[str, Any]) -> tuple[str, str] | None:
     """The column left empty when only one of the two VpcConfig lists is given, and its
     partner; ``None`` when both or neither are given."""
@@ -585,14 +618,14 @@ class _NameFilter:
         else:
             self.bits[byte] |= bit
 
-    def first_repeat(self, names: Iterable[tuple[int, str]]) -> tuple[int, str, int] | None:
+    def first_repeat(self, names: Iterable[tuple[int, str, bool]]) -> tuple[int, str, int] | None:
         """``(line, name, earlier line)`` of the first repeated name, if any, reading the
-        file's ``(line, name)`` pairs again."""
+        file's ``(line, name, generated)`` again."""
         if not self.suspects:
             return None
         seen: dict[str, int] = {}
         mask, suspects = self.mask, self.suspects
-        for line, name in names:
+        for line, name, _ in names:
             if hash(name) & mask in suspects:
                 earlier = seen.setdefault(name, line)
                 if earlier != line:
@@ -650,6 +683,23 @@ class _Layout:
         except _UNREADABLE as exc:
             raise self.unreadable(exc, line()) from None
 
+    def names(self, stream: IO[str]) -> Iterator[tuple[int, str, bool]]:  # pragma: no cover
+        """``(line, name, generated)`` of each row of a checked file."""
+        raise NotImplementedError
+
+    def refuse_repeats(self, names: _NameFilter, generated_too: bool) -> None:
+        """Raises at the first repeated job name. The check pass put the names of the file in
+        ``names``, but not the generated ones: those cannot repeat each other, only a name
+        given as ``job-...``, so they are added (one more pass) only if the file has both."""
+        if generated_too:
+            with self.open() as stream:
+                for _, name, generated in self.names(stream):
+                    if generated:
+                        names.add(name)
+        if names.suspects:
+            with self.open() as stream:
+                self.refuse_repeat(names.first_repeat(self.names(stream)))
+
     def refuse_repeat(self, repeat: tuple[int, str, int] | None) -> None:
         if repeat is not None:
             line, name, earlier = repeat
@@ -672,11 +722,6 @@ class _Layout:
 
     def job_at(self, text: str, line: int, row: int) -> TraceJob:  # pragma: no cover
         raise NotImplementedError
-
-    def submit_seconds(self, key: float) -> float:
-        """A sort key as seconds from the trace's start."""
-        start = self.start
-        return key if start is None else (key - start) / 1_000_000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -789,6 +834,7 @@ class _CsvLayout(_Layout):
             bits, mask, suspects = names.bits, names.mask, names.suspects
             to_key: Callable[[str], float] | None = None
             rows = blank = 0
+            lookalike = unnamed = False
             previous, lowest = -_INF, _INF
             in_order = True
             for row in reader:
@@ -816,15 +862,18 @@ class _CsvLayout(_Layout):
                     if i_name >= 0:
                         name = row[i_name]
                         if not name:
-                            name = f"job-{rows:06d}"  # generated_name(rows), inlined
+                            unnamed = True
                         elif _NAME(name) is None:
                             raise ValueError(name)
-                        bucket = hash(name) & mask  # names.add(name), inlined
-                        bit = 1 << (bucket & 7)
-                        if bits[bucket >> 3] & bit:
-                            suspects.add(bucket)
                         else:
-                            bits[bucket >> 3] |= bit
+                            bucket = hash(name) & mask  # names.add(name), inlined
+                            bit = 1 << (bucket & 7)
+                            if bits[bucket >> 3] & bit:
+                                suspects.add(bucket)
+                            else:
+                                bits[bucket >> 3] |= bit
+                            if name[:4] == "job-":
+                                lookalike = True
                 except (ValueError, _Bad, OverflowError):
                     line = reader.line_num
                     raise self.diagnose(row[:width], line) from None
@@ -841,8 +890,7 @@ class _CsvLayout(_Layout):
         if self.kind.iso and rows:
             self.start = int(lowest)
         if i_name >= 0:
-            with self.open() as stream:
-                self.refuse_repeat(names.first_repeat(self.names(stream)))
+            self.refuse_repeats(names, lookalike and unnamed)
 
     def refuse_spanning_cells(self) -> None:
         """Raises at the first row whose quoted cell spans lines (the file has one)."""
@@ -875,10 +923,10 @@ class _CsvLayout(_Layout):
             else:
                 yield line, body.split(",", index + 1)[index]
 
-    def names(self, stream: IO[str]) -> Iterator[tuple[int, str]]:
+    def names(self, stream: IO[str]) -> Iterator[tuple[int, str, bool]]:
         assert self.i_name is not None
         for place, (line, name) in enumerate(self.column(stream, self.i_name), 1):
-            yield line, name or generated_name(place)
+            yield line, name or generated_name(place), not name
 
     def converter(self) -> Callable[[list[str], int, int], TraceJob]:
         """A function making the job of a checked row (its cells, line and place)."""
@@ -948,7 +996,6 @@ class _JsonLinesLayout(_Layout):
         super().__init__(path, gzipped)
         self.ignore_unknown_columns = ignore_unknown_columns
         self.kind = _Kind()
-        self.has_names = False
 
     def parse(self, text: str, line: int) -> dict[str, Any]:
         try:
@@ -993,24 +1040,105 @@ class _JsonLinesLayout(_Layout):
             )
         return key, values
 
+    def quick(self, row: dict[str, Any]) -> tuple[float, tuple[Any, ...]]:
+        """The sort key and the job's values after ``submit_time`` of a row whose values are
+        spelt the usual way; any exception sends the row to :meth:`values`, which decides."""
+        get = row.get
+        submit = get("submit_time")
+        iso = self.kind.iso  # None until the first row (read by the slow path) decides
+        if iso and type(submit) is str:
+            key: float = iso_microseconds(submit)
+        elif (
+            iso is False and (type(submit) is float or type(submit) is int) and 0.0 <= submit < _INF
+        ):
+            key = float(submit)
+        else:
+            raise ValueError(submit)
+        instance_type = get("instance_type")
+        seconds = get("training_seconds")
+        name = get("job_name") or None
+        role = get("role_arn") or DEFAULT_ROLE_ARN
+        count = get("instance_count", 1)
+        volume = get("volume_size_gb", 30)
+        kms = get("volume_kms_key_id") or None
+        groups = get("security_group_ids") or ()
+        subnets = get("subnets") or ()
+        isolation = get("network_isolation", False)
+        encryption = get("inter_container_encryption", False)
+        keep = get("keep_alive_seconds")
+        outcome = get("outcome") or "Completed"
+        runtime = get("max_runtime_seconds", 86400)
+        if (
+            type(instance_type) is not str
+            or not instance_type
+            or not ((type(seconds) is float or type(seconds) is int) and 0.0 <= seconds < _INF)
+            or (name is not None and (type(name) is not str or _NAME(name) is None))
+            or type(role) is not str
+            or type(count) is not int
+            or count < 1
+            or type(volume) is not int
+            or volume < 1
+            or (kms is not None and type(kms) is not str)
+            or (isolation is not False and isolation is not True)
+            or (encryption is not False and encryption is not True)
+            or (keep is not None and (type(keep) is not int or keep < 0))
+            or type(runtime) is not int
+            or runtime < 1
+            or (outcome != "Completed" and outcome != "Stopped" and not _odd_outcome(outcome))
+        ):
+            raise ValueError(row)
+        if groups or subnets:
+            if type(groups) is not list or type(subnets) is not list:
+                raise ValueError(row)
+            groups, subnets = tuple(groups), tuple(subnets)
+            if not (groups and subnets) or not all(
+                type(item) is str and item for item in groups + subnets
+            ):
+                raise ValueError(row)
+        return key, (
+            instance_type,
+            float(seconds),
+            name,
+            role,
+            count,
+            volume,
+            kms,
+            groups,
+            subnets,
+            isolation,
+            encryption,
+            keep,
+            outcome,
+            runtime,
+        )
+
+    def checked(self, row: dict[str, Any], line: int) -> tuple[float, tuple[Any, ...]]:
+        """:meth:`quick`, or the slow path that accepts or refuses each value by its rule."""
+        try:
+            return self.quick(row)
+        except (ValueError, TypeError, AttributeError, OverflowError):
+            key, values = self.values(row, line)
+            return key, tuple(values[column] for column in _JOB_ORDER)
+
     def check(self) -> None:
         names = _NameFilter(self.path.stat().st_size)
         previous, lowest = -_INF, _INF
         in_order = True
         rows = line = 0
+        lookalike = unnamed = False
         with self.open() as stream, self.reading(lambda: line + 1):
             for line, text in enumerate(stream, 1):
                 if not text.strip():
                     continue
                 rows += 1
-                row = self.parse(text, line)
-                key, values = self.values(row, line)
-                name = values["job_name"]
+                key, values = self.checked(self.parse(text, line), line)
+                name = values[2]
                 if name is None:
-                    name = generated_name(rows)
+                    unnamed = True
                 else:
-                    self.has_names = True
-                names.add(name)
+                    names.add(name)
+                    if name[:4] == "job-":
+                        lookalike = True
                 if key < previous:
                     in_order = False
                 if key < lowest:
@@ -1020,30 +1148,37 @@ class _JsonLinesLayout(_Layout):
         self.in_order = in_order
         if self.kind.iso and rows:
             self.start = int(lowest)
-        if self.has_names:
-            with self.open() as stream:
-                repeat = names.first_repeat(self.names(stream))
-            self.refuse_repeat(repeat)
+        self.refuse_repeats(names, lookalike and unnamed)
 
-    def names(self, stream: IO[str]) -> Iterator[tuple[int, str]]:
+    def names(self, stream: IO[str]) -> Iterator[tuple[int, str, bool]]:
+        """As the base class says. A checked row's name is a JSON string or null; read from
+        the text when it is plainly there (one object, the key once, no escapes), else by
+        parsing the row."""
         rows = 0
+        search = _JSON_NAME.search
         for line, text in enumerate(stream, 1):
             if text.strip():
                 rows += 1
-                yield line, json.loads(text).get("job_name") or generated_name(rows)
+                found = search(text)
+                if found and text.count("{") == 1 and text.count('"job_name"') == 1:
+                    name = found.group(1)
+                else:
+                    name = json.loads(text).get("job_name")
+                yield line, name or generated_name(rows), not name
 
     def job_at(self, text: str, line: int, row: int) -> TraceJob:
         try:
-            key, values = self.values(self.parse(text, line), line)
+            key, values = self.checked(self.parse(text, line), line)
         except TraceError:
             raise self.error(
                 "expected the rows that were checked when the trace was loaded; the file "
                 "changed since: load it again",
                 line,
             ) from None
-        values["submit_time"] = self.submit_seconds(key)
-        values["job_name"] = values["job_name"] or generated_name(row)
-        return TraceJob(**values, line=line)
+        submit = key if self.start is None else (key - self.start) / 1_000_000
+        instance_type, seconds, name, *rest = values
+        job: Callable[..., TraceJob] = TraceJob
+        return job(submit, instance_type, seconds, name or f"job-{row:06d}", *rest, line)
 
     def jobs(self, stream: IO[str]) -> Iterator[TraceJob]:
         rows = 0
@@ -1117,10 +1252,13 @@ class _Index:
             )
         order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: ties keep file order
         del keys
-        self.offsets = array("q", [offsets[i] for i in order])
-        self.lengths = array("q", [lengths[i] for i in order])
-        self.lines = array("q", [lines[i] for i in order])
-        self.places = array("q", [i + 1 for i in order])
+        self.offsets = array("q", map(offsets.__getitem__, order))
+        del offsets
+        self.lengths = array("q", map(lengths.__getitem__, order))
+        del lengths
+        self.lines = array("q", map(lines.__getitem__, order))
+        del lines
+        self.places = array("q", (place + 1 for place in order))
 
     def jobs(self, layout: _Layout) -> Iterator[TraceJob]:
         with open(self.data, "rb", buffering=0) as data:
