@@ -830,7 +830,7 @@ class _CsvLayout(_Layout):
             config_cells, configs, config = self.config_cells, self.configs, self.config
             pad = self.pad
             i_name = -1 if self.i_name is None else self.i_name
-            names = _NameFilter(self.path.stat().st_size)
+            names = _NameFilter(0 if self.i_name is None else self.path.stat().st_size)
             bits, mask, suspects = names.bits, names.mask, names.suspects
             to_key: Callable[[str], float] | None = None
             rows = blank = 0
