@@ -155,7 +155,7 @@ def test_final_states_map_to_outcomes(tmp_path: Path, state: str, outcome: str) 
 
 
 def test_rows_a_loader_cannot_use_are_skipped_and_counted(tmp_path: Path) -> None:
-    """Rows with a missing value, no GPUs (CPU-only jobs are left out by default), a zero
+    """D39: Rows with a missing value, no GPUs (CPU-only jobs are left out by default), a zero
     duration or a state with no outcome are skipped, and ``trace.skipped`` counts them."""
     path = write(
         tmp_path / "l.csv",

@@ -57,6 +57,18 @@ def test_a_hand_checked_trace_gives_its_cold_and_warm_starts_and_seconds() -> No
     assert report.quota_refusals == 0
 
 
+def test_instance_types_without_a_quota_have_no_warm_pool_limit() -> None:
+    """D38: unlike the emulator's default (AWS's: no warm pools), a replay's instance types
+    without a quota keep every pool, so the report shows the quota the workload needs."""
+    rows = [job(i * 10, 100) for i in range(5)]
+    report = replay(rows)
+    assert report.peak_retained_instances == 5
+    assert report.warm_pool_quota_refusals == 0
+    aws_default = replay(rows, default_quota=Quota())
+    assert aws_default.peak_retained_instances == 0
+    assert aws_default.warm_pool_quota_refusals == 5
+
+
 def test_instance_seconds_count_every_instance_of_a_cluster() -> None:
     rows = [job(0, 100, instance_count=3), job(400, 50, instance_count=3)]
     report = replay(rows)
@@ -148,6 +160,7 @@ def test_the_warm_pool_quota_refuses_a_second_pool() -> None:
 
 
 def test_the_training_quota_refuses_a_job_that_then_never_runs() -> None:
+    """D38: a create refused by the training quota is counted, and the job never runs."""
     rows = [job(0, 1000), job(10, 1000), job(20, 100, instance_type=G5)]
     report = replay(rows, quotas={M5: Quota(training=1, warm_pool=1)})
     assert report.training_quota_refusals == 1
@@ -158,6 +171,7 @@ def test_the_training_quota_refuses_a_job_that_then_never_runs() -> None:
 
 
 def test_a_stopped_row_is_stopped_after_its_training_seconds() -> None:
+    """D38: a Stopped row is stopped training_seconds after its training starts."""
     rows = [job(0, 250, outcome="Stopped", keep_alive_seconds=600), job(1000, 10)]
     report = replay(rows)
     # stopped at 180 + 250 = 430: its pool is kept (a stopped job keeps its cluster) to 1030;
@@ -189,7 +203,8 @@ def test_timing_and_limits_are_the_emulators() -> None:
 
 
 def test_a_row_the_emulator_refuses_names_its_line_and_column() -> None:
-    """Keep-alive above the limit (3600 s in the AWS guide's 2022 edition) is refused by
+    """D38: a refusal other than a quota's is an error in the trace. Keep-alive above the
+    limit (3600 s in the AWS guide's 2022 edition) is refused by
     CreateTrainingJob's validation; the replay stops with a TraceError naming the row."""
     rows = [job(0, 10), TraceJob(5, "ml.m5.xlarge", 10, keep_alive_seconds=7200, line=3)]
     with pytest.raises(TraceError) as caught:
@@ -216,6 +231,7 @@ def test_rows_out_of_submit_order_are_refused() -> None:
 
 
 def test_rows_at_one_instant_are_replayed_in_their_order() -> None:
+    """D38: rows at one instant keep their order in the trace."""
     rows = [job(0, 100), job(500, 10, job_name="a"), job(500, 10, job_name="b")]
     seen: list[Event] = []
     replay(rows, on_emulator=lambda emu: emu.events.subscribe(seen.append))
@@ -229,7 +245,7 @@ def test_names_are_generated_for_rows_without_one() -> None:
     seen: list[Event] = []
     replay([job(0, 1), job(1, 1)], on_emulator=lambda emu: emu.events.subscribe(seen.append))
     names = [e.job for e in seen if isinstance(e, JobCreated)]
-    assert names == ["replay-0000001", "replay-0000002"]
+    assert names == ["job-000001", "job-000002"]  # as load_trace names rows of a file
 
 
 def test_bad_keep_alive_argument_is_refused_before_anything_runs() -> None:

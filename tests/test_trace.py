@@ -211,7 +211,7 @@ def test_a_csv_file_with_no_header_is_refused(tmp_path: Path) -> None:
 
 
 def test_iso_submit_times_are_seconds_from_the_earliest(tmp_path: Path) -> None:
-    """ISO 8601 times become seconds from the earliest one, which is ``trace.start``; a time
+    """D39: ISO 8601 times become seconds from the earliest one, which is ``trace.start``; a time
     with no offset is UTC, and offsets are honoured."""
     path = csv_file(
         tmp_path,
@@ -243,7 +243,7 @@ def test_a_file_of_seconds_keeps_its_seconds_and_has_no_start(tmp_path: Path) ->
 def test_a_file_mixing_seconds_and_iso_times_is_refused(
     tmp_path: Path, first: str, second: str, expected: str
 ) -> None:
-    """All rows of a file use one kind of submit time; the first row decides."""
+    """D39: All rows of a file use one kind of submit time; the first row decides."""
     error = refusal(csv_file(tmp_path, HEADER, f"{first},a,1", f"{second},a,1"))
     assert (error.line, error.column) == (3, "submit_time")
     assert f"expected {expected} line 2" in str(error)
@@ -454,7 +454,7 @@ def test_outcomes_are_completed_stopped_or_a_failure_class(tmp_path: Path, outco
 
 
 def test_rows_with_no_name_are_named_by_their_place_among_the_rows(tmp_path: Path) -> None:
-    """A missing job_name is ``job-`` and the row's place in the file (1-based, six digits
+    """D39: A missing job_name is ``job-`` and the row's place in the file (1-based, six digits
     at least), whatever the submit order: the same file always gives the same names."""
     path = csv_file(tmp_path, HEADER + ",job_name", "9,a,1,", "", "3,a,1,mine", "5,a,1,")
     assert [job.job_name for job in load_trace(path)] == ["mine", "job-000003", "job-000001"]
@@ -487,7 +487,7 @@ def test_job_names_follow_sagemakers_training_job_name_rule(name: str) -> None:
 
 
 def test_a_repeated_job_name_is_refused_with_both_lines(tmp_path: Path) -> None:
-    """Each job name appears once in a file (a repeat would fail CreateTrainingJob in the
+    """D39: Each job name appears once in a file (a repeat would fail CreateTrainingJob in the
     middle of a replay): the later row is refused, naming the earlier one."""
     path = csv_file(tmp_path, HEADER + ",job_name", "0,a,1,x", "1,a,1,y", "2,a,1,x")
     error = refusal(path)

@@ -363,7 +363,7 @@ class _Replayer:
             self.emu.stop_training_job(TrainingJobName=name)
 
     def _create(self, row: TraceJob, number: int) -> None:
-        name = row.job_name if row.job_name is not None else f"replay-{number:07d}"
+        name = row.job_name if row.job_name is not None else f"job-{number:06d}"
         config = _config_of(row)
         known = self.configs.get(config)
         if known is None:
