@@ -81,7 +81,7 @@ def person_jobs(rng: random.Random, team: Team, person: int, days: int) -> Itera
                 if outcome in ("AlgorithmError", "InternalServerError"):
                     training = round(training * rng.uniform(0.05, 0.5))  # fails early
                 yield TraceJob(
-                    submit_time=round(at, 3),
+                    submit_time=round(at),
                     instance_type=team.instance_type,
                     training_seconds=training,
                     role_arn=role,

@@ -10,9 +10,10 @@ from typing import Any, TextIO
 
 from warmpool import Limits, Quota, Timing, WarmPoolEmulator
 
+from .loaders import LAYOUTS, load
 from .replay import UNLIMITED, Figures, Report, replay
 from .timeline import TimelineRecorder, check_timeline_path
-from .trace import TraceError, load_trace
+from .trace import TraceError
 
 __all__ = ["add_replay_parser", "format_report", "run_replay"]
 
@@ -83,7 +84,17 @@ def add_replay_parser(commands: Any) -> None:
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("trace", metavar="TRACE", help="the trace file (.csv or .jsonl)")
+    parser.add_argument(
+        "trace", metavar="TRACE", help="the trace file (.csv or .jsonl, either maybe .gz)"
+    )
+    parser.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="warmpool",
+        help="the trace's columns: warmpool (this project's format; default), helios (the "
+        "Helios GPU cluster trace's cluster_log.csv) or acme (the Acme trace's trace_*.csv); "
+        "the last two have no keep-alive: give --keep-alive",
+    )
     parser.add_argument(
         "--keep-alive",
         type=_non_negative_int,
@@ -193,7 +204,7 @@ class _Progress:
 def run_replay(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """Run ``warmpool replay`` with parsed ``args``; returns the exit status."""
     try:
-        trace = load_trace(args.trace, ignore_unknown_columns=args.ignore_unknown_columns)
+        trace = load(args.trace, args.layout, ignore_unknown_columns=args.ignore_unknown_columns)
     except (OSError, TraceError) as error:
         print(f"warmpool replay: {error}", file=stderr)
         return 1
@@ -232,6 +243,12 @@ def run_replay(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return 1
     if progress is not None:
         progress.close()
+    skipped = {reason: count for reason, count in trace.skipped.items() if count}
+    if skipped:
+        counts = ", ".join(
+            f"{count:,} {reason.replace('_', ' ')}" for reason, count in skipped.items()
+        )
+        print(f"warmpool replay: rows of {args.trace} left out: {counts}", file=stderr)
     if recorders:
         try:
             recorders[0].render(args.timeline)

@@ -1,0 +1,214 @@
+"""``warmpool replay``: the command over warmpool.sim (D38), and the example trace."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from warmpool import Quota, cli
+from warmpool.sim import TraceJob, load_trace, replay, write_trace
+from warmpool.sim.command import format_report
+
+from .conftest import require
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "teams.csv"
+M5 = "ml.m5.xlarge"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def run(*argv: str, stderr: io.StringIO | None = None) -> tuple[int, str, str]:
+    """``warmpool *argv`` in this process: (status, stdout, stderr)."""
+    out, err = io.StringIO(), stderr if stderr is not None else io.StringIO()
+    old = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        try:
+            status = cli.main(list(argv))
+        except SystemExit as leave:
+            status = int(leave.code or 0)
+    finally:
+        sys.stdout, sys.stderr = old
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    path = tmp_path / "small.csv"
+    write_trace(
+        path,
+        [
+            TraceJob(0, M5, 600, job_name="a", keep_alive_seconds=1800),
+            TraceJob(900, M5, 600, job_name="b", keep_alive_seconds=1800),
+            TraceJob(1000, "ml.g5.xlarge", 300, job_name="c", outcome="Stopped"),
+        ],
+    )
+    return path
+
+
+def test_json_is_the_reports_to_dict(small: Path) -> None:
+    """``--json`` prints exactly ``Report.to_dict()`` of the same replay."""
+    status, out, err = run(
+        "replay", str(small), "--json", "--price", f"{M5}=0.23", "--quota", f"{M5}=4"
+    )
+    assert (status, err) == (0, "")
+    expected = replay(
+        load_trace(small),
+        prices={M5: 0.23},
+        quotas={M5: Quota(training=None, warm_pool=4)},
+    ).to_dict()
+    assert json.loads(out) == expected
+    assert expected["warm_starts"] == 1
+
+
+def test_the_tables_show_the_summary_and_the_breakdowns(small: Path) -> None:
+    status, out, _ = run("replay", str(small), "--price", f"{M5}=0.36")
+    assert status == 0
+    assert out == format_report(
+        replay(load_trace(small), prices={M5: 0.36}), source=str(small), limits_name="guide-2022"
+    )
+    assert "warm starts               1 (33% of the jobs that ran)" in out
+    assert "No --price for: ml.g5.xlarge" in out
+    assert "by instance type" in out and "by identity" in out
+
+
+def test_keep_alive_limits_and_timing_flags_reach_the_replay(small: Path) -> None:
+    _, out, _ = run(
+        "replay", str(small), "--json", "--keep-alive", "0", "--limits", "api",
+        "--cold-start", "60", "--warm-start", "5",
+    )  # fmt: skip
+    data = json.loads(out)
+    assert data["keep_alive"] == 0 and data["warm_starts"] == 0
+    assert data["limits"]["max_keep_alive_seconds"] == 21600
+    assert data["timing"]["cold_start_seconds"] == 60
+
+
+def test_the_training_quota_flag_refuses_jobs(small: Path) -> None:
+    _, out, _ = run("replay", str(small), "--json", "--training-quota", f"{M5}=0")
+    assert json.loads(out)["training_quota_refusals"] == 2
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(small: Path) -> None:
+    status, _, err = run("replay", str(small))
+    assert (status, err) == (0, "")
+
+
+def test_a_progress_bar_on_a_terminal(small: Path) -> None:
+    terminal = _Terminal()
+    status, _, _ = run("replay", str(small), stderr=terminal)
+    assert status == 0
+    shown = terminal.getvalue()
+    assert "replaying 100% |" in shown and "3/3 jobs" in shown
+    assert shown.endswith("\r")  # the bar is wiped before the report
+
+
+def test_a_malformed_trace_names_file_line_and_column(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "submit_time,instance_type,training_seconds\n0,ml.m5.xlarge,60\n5,ml.m5.xlarge,soon\n"
+    )
+    status, out, err = run("replay", str(bad))
+    assert (status, out) == (1, "")
+    assert str(bad) in err and "line 3" in err and "'training_seconds'" in err
+    assert "Traceback" not in err
+
+
+def test_a_row_the_emulator_refuses_stops_the_replay(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    write_trace(path, [TraceJob(0, M5, 60, keep_alive_seconds=7200)])
+    status, out, err = run("replay", str(path))
+    assert (status, out) == (1, "")
+    assert "line 2" in err and "keep_alive_seconds" in err
+    assert run("replay", str(path), "--limits", "api")[0] == 0
+
+
+def test_a_missing_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    status, _, err = run("replay", str(tmp_path / "nope.csv"))
+    assert status == 1 and "nope.csv" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--price", "ml.m5.xlarge"),
+        ("--price", "ml.m5.xlarge=-1"),
+        ("--price", "ml.m5.xlarge=nan"),
+        ("--quota", "ml.m5.xlarge=two"),
+        ("--keep-alive", "-5"),
+        ("--cold-start", "inf"),
+        ("--layout", "slurm"),
+    ],
+)
+def test_bad_arguments_exit_2(small: Path, flag: str, value: str) -> None:
+    status, out, err = run("replay", str(small), flag, value)
+    assert (status, out) == (2, "")
+    assert flag in err or "TYPE=" in err
+
+
+def test_a_timeline_suffix_is_checked_before_the_replay(small: Path) -> None:
+    status, out, err = run("replay", str(small), "--timeline", "chart.gif")
+    assert (status, out) == (2, "")
+    assert ".png" in err and ".html" in err
+
+
+def test_timeline_files_are_written(small: Path, tmp_path: Path) -> None:
+    require("matplotlib")
+    require("plotly")
+    for suffix in ("svg", "html"):
+        target = tmp_path / f"timeline.{suffix}"
+        status, out, _ = run("replay", str(small), "--timeline", str(target))
+        assert status == 0 and "Replayed 3 training jobs" in out
+        assert target.stat().st_size > 1000
+    assert "<svg" in (tmp_path / "timeline.svg").read_text()
+
+
+def test_a_helios_trace_replays_with_its_layout(tmp_path: Path) -> None:
+    """The Helios layout (docs/replay.md): GPU jobs become trace jobs; --keep-alive gives them
+    warm pools (the layout has none of its own)."""
+    path = tmp_path / "cluster_log.csv"
+    path.write_text(
+        "job_id,user,vc,jobname,gpu_num,cpu_num,node_num,state,submit_time,start_time,"
+        "end_time,duration,queue\n"
+        "1,u1,vc1,j1,1,4,1,COMPLETED,2020-04-01 00:00:00,2020-04-01 00:00:10,"
+        "2020-04-01 00:10:10,600,10\n"
+        "2,u1,vc1,j2,1,4,1,COMPLETED,2020-04-01 00:20:00,2020-04-01 00:20:10,"
+        "2020-04-01 00:30:10,600,10\n"
+        "3,u2,vc1,j3,0,4,1,COMPLETED,2020-04-01 00:25:00,2020-04-01 00:25:10,"
+        "2020-04-01 00:35:10,600,10\n"
+    )
+    status, out, err = run(
+        "replay", str(path), "--layout", "helios", "--keep-alive", "1800", "--json"
+    )
+    assert status == 0, err
+    data = json.loads(out)
+    assert (data["jobs"], data["warm_starts"], data["cold_starts"]) == (2, 1, 1)
+    assert "left out: 1 cpu only" in err
+
+
+def test_the_example_trace_is_what_its_script_writes(tmp_path: Path) -> None:
+    """examples/teams.csv is exactly what examples/generate_trace.py writes (deterministic)."""
+    target = tmp_path / "teams.csv"
+    subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "generate_trace.py"), str(target)],
+        check=True,
+        capture_output=True,
+    )
+    assert target.read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_the_example_trace_replays_with_warm_and_cold_starts() -> None:
+    trace = load_trace(EXAMPLE)
+    report = replay(trace)
+    assert report.jobs == len(trace) > 2000
+    assert report.warm_starts > report.cold_starts > 0
+    assert report.by_identity["recsys-training ml.g5.xlarge x4 100 GB"].warm_starts == 0
+    assert replay(trace, keep_alive=0).warm_starts == 0
