@@ -212,3 +212,17 @@ def test_the_example_trace_replays_with_warm_and_cold_starts() -> None:
     assert report.warm_starts > report.cold_starts > 0
     assert report.by_identity["recsys-training ml.g5.xlarge x4 100 GB"].warm_starts == 0
     assert replay(trace, keep_alive=0).warm_starts == 0
+
+
+def test_the_readmes_replay_is_what_the_command_prints() -> None:
+    """The README's first screen shows `warmpool replay examples/teams.csv`: its lines (up to
+    the "...") are the command's first lines, exactly."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ warmpool replay examples/teams.csv\n", 1)[1].split("\n...\n", 1)[0]
+    status, out, _ = (
+        run("replay", "examples/teams.csv") if Path.cwd() == ROOT else run("replay", str(EXAMPLE))
+    )
+    assert status == 0
+    printed = out.replace(str(EXAMPLE), "examples/teams.csv").splitlines()
+    assert block.splitlines() == printed[: len(block.splitlines())]
+    assert len(block.splitlines()) >= 10

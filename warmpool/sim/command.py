@@ -367,10 +367,10 @@ def format_report(report: Report, *, source: str = "the trace", limits_name: str
     lines = [
         f"Replayed {report.jobs:,} training jobs of {source} over "
         f"{report.end_seconds / 86400:,.1f} simulated days.",
-        f"Keep-alive: {keep_alive}; limits: {limits_name or 'custom'} (keep-alive up to "
-        f"{limits.max_keep_alive_seconds} s, pools live up to "
-        f"{limits.max_pool_lifetime_seconds / 86400:g} days); cold start "
-        f"{timing.cold_start_seconds:g} s, warm start {timing.warm_start_seconds:g} s.",
+        f"Keep-alive: {keep_alive}. Limits: {limits_name or 'custom'} "
+        f"({limits.max_keep_alive_seconds} s keep-alive, "
+        f"{limits.max_pool_lifetime_seconds / 86400:g}-day pools). Start-up: "
+        f"{timing.cold_start_seconds:g} s cold, {timing.warm_start_seconds:g} s warm.",
         "",
     ]
     lines += _summary(report)
