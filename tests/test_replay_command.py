@@ -219,9 +219,7 @@ def test_the_readmes_replay_is_what_the_command_prints() -> None:
     the "...") are the command's first lines, exactly."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("$ warmpool replay examples/teams.csv\n", 1)[1].split("\n...\n", 1)[0]
-    status, out, _ = (
-        run("replay", "examples/teams.csv") if Path.cwd() == ROOT else run("replay", str(EXAMPLE))
-    )
+    status, out, _ = run("replay", str(EXAMPLE))
     assert status == 0
     printed = out.replace(str(EXAMPLE), "examples/teams.csv").splitlines()
     assert block.splitlines() == printed[: len(block.splitlines())]
