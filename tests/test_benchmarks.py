@@ -528,3 +528,27 @@ def test_api_costs_rejects_bad_arguments(argv: list[str]) -> None:
     """Sizes that are not job counts of at least 100, no repeat and no budget are refused."""
     with pytest.raises(SystemExit):
         load("api_costs").main(argv)
+
+
+# -- the CSV trace replay ---------------------------------------------------------------------
+
+
+def test_trace_replay_prints_every_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``benchmarks/trace_replay.py``: writes a CSV trace, loads and replays it; the same seed
+    gives the same report, and ``--keep`` leaves the file."""
+    kept = tmp_path / "trace.csv"
+    main = cast(Main, load("trace_replay").main)
+    fields = run(main, capsys, "300", "--identities", "20", "--keep", str(kept))
+    for name in ("trace_bytes", "load_seconds", "wall_seconds", "cpu_seconds", "peak_rss_mib"):
+        assert name in fields
+    assert fields["jobs"] == "300"
+    assert int(fields["warm_starts"]) + int(fields["cold_starts"]) == 300
+    assert int(fields["warm_starts"]) > 200  # most gaps are inside the keep-alive
+    assert kept.stat().st_size == int(fields["trace_bytes"])
+    again = run(main, capsys, "300", "--identities", "20")
+    assert (again["warm_starts"], again["end_seconds"]) == (
+        fields["warm_starts"],
+        fields["end_seconds"],
+    )
