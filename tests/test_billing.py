@@ -26,6 +26,7 @@ from warmpool import (
     WarmPoolEmulator,
     errors,
 )
+from warmpool.billing import billable_seconds
 
 OTHER_TYPE = "ml.c5.xlarge"
 
@@ -455,3 +456,10 @@ def test_billed_totals_never_shrink(ops: list[tuple[Any, ...]], warm_pool: int) 
     for record in emu.billing.retained:
         assert record.billable_seconds == math.ceil(round(record.end - record.start, 6))
         assert record.instance_seconds == record.billable_seconds * record.instance_count
+
+
+@given(st.floats(min_value=0, max_value=1e12, allow_nan=False))
+def test_billable_seconds_is_the_microsecond_rounded_ceiling(duration: float) -> None:
+    """D6: whole seconds rounded up after rounding to microseconds; the fast paths for whole
+    seconds and for clear fractions give exactly what the rule says."""
+    assert billable_seconds(duration) == math.ceil(round(duration, 6))

@@ -41,7 +41,7 @@ from warmpool.events import (
     TrainingStarted,
 )
 
-from .trace import TraceError, TraceJob
+from .trace import Trace, TraceError, TraceJob
 
 __all__ = ["UNLIMITED", "Figures", "Report", "replay", "request_for"]
 
@@ -315,6 +315,7 @@ class _Replayer:
         self.identity_types: dict[str, str] = {}  # label -> its instance type
         self.labels: dict[IdentityKey, str] = {}
         self.configs: dict[tuple[Any, ...], _Config] = {}  # a row's configuration -> ...
+        self.plans: dict[tuple[float, str], JobPlan] = {}  # plans are frozen: shared
         self.live: dict[str, _Live] = {}
         self.stops: list[tuple[float, int, str]] = []  # (when, order, job name)
         self.stop_order = 0
@@ -372,12 +373,17 @@ class _Replayer:
         request = template.copy()
         request["TrainingJobName"] = name
         outcome = row.outcome
-        if outcome == "Completed":
-            self.plan = JobPlan(row.training_seconds)
-        elif outcome == "Stopped":
+        if outcome == "Stopped":
             self.plan = None  # trains until the replay stops it (or until its max runtime)
         else:
-            self.plan = JobPlan(row.training_seconds, failure_class=outcome)
+            plan_key = (row.training_seconds, outcome)
+            plan = self.plans.get(plan_key)
+            if plan is None:
+                plan = JobPlan(row.training_seconds, None if outcome == "Completed" else outcome)
+                if len(self.plans) >= _CONFIGS:
+                    self.plans.clear()
+                self.plans[plan_key] = plan
+            self.plan = plan
         self.total.jobs += 1
         by_type.jobs += 1
         identity.jobs += 1
@@ -576,7 +582,9 @@ def replay(
     emu.events.subscribe(replayer.event)
     if on_emulator is not None:
         on_emulator(emu)
-    replayer.run(_in_order(trace, source), progress)
+    # A Trace is in submit order by construction; anything else is checked as it goes.
+    rows = trace if isinstance(trace, Trace) else _in_order(trace, source)
+    replayer.run(rows, progress)
     return _report(replayer, keep_alive, limits, timing, prices)
 
 
