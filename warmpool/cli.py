@@ -2,10 +2,12 @@
 SageMaker Managed Warm Pools";
 ``warmpool serve`` serves the emulator over SageMaker's wire protocol (see ``docs/server.md``);
 ``warmpool replay`` replays a trace of training jobs and reports what warm pools did (see
-``docs/replay.md``).
+``docs/replay.md``); ``warmpool trace export`` writes an account's training-job history as a
+trace.
 
-Exit statuses: 0 on success; 1 when ``warmpool serve`` cannot listen or ``warmpool replay``
-cannot read or replay its trace; 2 for bad arguments (and a
+Exit statuses: 0 on success; 1 when ``warmpool serve`` cannot listen, ``warmpool replay``
+cannot read or replay its trace, or ``warmpool trace export`` meets an error from AWS; 2 for
+bad arguments (and a
 refused ``demo``); 141 (128 + SIGPIPE, as a shell reports a program killed by a closed pipe)
 when standard output is closed early, as in ``warmpool demo | head -3``: the command then stops
 quietly, without a traceback.
@@ -48,6 +50,7 @@ from .server import (
     warn_if_exposed,
 )
 from .sim.command import add_replay_parser, run_replay
+from .sim.export import add_trace_parser, run_trace_export
 
 __all__ = ["EXIT_BROKEN_PIPE", "demo", "main", "serve"]
 
@@ -513,8 +516,9 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = _Parser(
         prog="warmpool",
         description="Emulate Amazon SageMaker Managed Warm Pools.",
-        epilog="Exit status: 0 done; 1 warmpool serve cannot listen, or warmpool replay cannot "
-        "read or replay its trace; 2 bad arguments; 141 "
+        epilog="Exit status: 0 done; 1 warmpool serve cannot listen, warmpool replay cannot "
+        "read or replay its trace, or warmpool trace export meets an error from AWS; 2 bad "
+        "arguments; 141 "
         "standard output closed early (warmpool demo | head -3), without a traceback.",
     )
     parser.add_argument("--version", action="version", version=f"warmpool {__version__}")
@@ -540,11 +544,14 @@ def _main(argv: Sequence[str] | None) -> int:
     )
     _add_serve_parser(commands)
     add_replay_parser(commands)
+    add_trace_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
     if args.command == "replay":
         return run_replay(args, sys.stdout, sys.stderr)
+    if args.command == "trace":
+        return run_trace_export(args, sys.stdout, sys.stderr)
     if args.command == "demo":
         if args.gap < 0:
             parser.error("--gap must be >= 0 seconds")
