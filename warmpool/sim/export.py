@@ -72,7 +72,6 @@ SKIP_REASONS: Final = (
     "still running",  # InProgress or Stopping when described
     "instance groups",  # a heterogeneous cluster: warm pools cannot be used with one
     "managed spot",  # EnableManagedSpotTraining: warm pools cannot be used with spot
-    "session tag chaining",  # part of the match a trace cannot express
     "no instance type",  # ResourceConfig without InstanceType (serverless, preferences)
     "never trained",  # stopped or failed before training started
 )
@@ -293,8 +292,6 @@ def skip_reason(job: Mapping[str, Any] | None) -> str | None:
         return "instance groups"
     if job.get("EnableManagedSpotTraining"):
         return "managed spot"
-    if (job.get("SessionChainingConfig") or {}).get("EnableSessionTagChaining"):
-        return "session tag chaining"
     if not resource.get("InstanceType"):
         return "no instance type"
     if _training_seconds(job) is None:
