@@ -6,8 +6,9 @@ job with ``DescribeTrainingJob`` and turns every finished job into a
 their real submit times. Any client with boto3's ``list_training_jobs`` and
 ``describe_training_job`` will do: a boto3 SageMaker client (on AWS, attached to an emulator
 with :func:`warmpool.aws.attach`, or pointed at ``warmpool serve``), or a
-:class:`~warmpool.WarmPoolEmulator` itself. Nothing here imports boto3; throttling is the
-client's business (``warmpool trace export`` builds its client with botocore's retry modes).
+:class:`~warmpool.WarmPoolEmulator` itself. Throttling is the client's business:
+:func:`build_client` (the only function that imports boto3) makes one with botocore's retry
+modes, as ``warmpool trace export`` does.
 
 How a described job becomes a row (see ``docs/replay.md``, "Exporting your account's history"):
 
@@ -58,7 +59,9 @@ __all__ = [
     "parse_time",
     "read_history",
     "run_trace_export",
+    "skip_reason",
     "summary",
+    "trace_job",
 ]
 
 #: The outcome of a ``Failed`` job whose ``FailureReason`` names no failure class. The
@@ -78,8 +81,9 @@ SKIP_REASONS: Final = (
 
 #: botocore's retry modes that ``warmpool trace export`` offers, and its default: adaptive
 #: adds client-side rate limiting to standard's retries, which suits one client walking a
-#: whole account's history at the API's rate limit (the AWS SDKs reference guide keeps it
-#: for such single-resource uses).
+#: whole account's history at the API's rate limit. (The AWS SDKs and Tools reference guide
+#: keeps adaptive for specialised uses and advises against it for multi-tenant applications;
+#: an export is one client of one account.)
 RETRY_MODES: Final = ("adaptive", "standard")
 DEFAULT_RETRY_MODE: Final = "adaptive"
 #: Attempts per call, the first included (as ``AWS_MAX_ATTEMPTS`` counts them): more than
@@ -197,7 +201,9 @@ def read_history(
     if until is not None:
         until = _utc(_checked_time(until, "until"))
         if until <= since:
-            raise ValueError(f"until must be after since ({since.isoformat()}), not {until}")
+            raise ValueError(
+                f"until must be after since ({since.isoformat()}), not {until.isoformat()}"
+            )
     request: dict[str, Any] = {
         "MaxResults": PAGE_SIZE,
         "SortBy": "CreationTime",
@@ -436,14 +442,14 @@ def error_line(error: BaseException) -> str:
 def summary(result: ExportResult) -> str:
     """What an export did, for its user: rows written, the time span, the jobs skipped."""
     history = result.history
-    text = f"wrote {result.rows} job{'' if result.rows == 1 else 's'} to {result.path}"
+    text = f"wrote {result.rows:,} job{'' if result.rows == 1 else 's'} to {result.path}"
     if history.start is not None and history.jobs:
         last = history.start + timedelta(seconds=history.jobs[-1].submit_time)
         text += f" (created {_iso(history.start)} to {_iso(last)}"
-        text += f"; {history.warm_starts} took over a warm pool, as AWS reports)"
+        text += f"; {history.warm_starts:,} took over a warm pool, as AWS reports)"
     if history.skipped:
-        reasons = ", ".join(f"{count} {reason}" for reason, count in history.skipped.items())
-        text += f"; skipped {history.skipped_total} of {history.listed} listed: {reasons}"
+        reasons = ", ".join(f"{count:,} {reason}" for reason, count in history.skipped.items())
+        text += f"; skipped {history.skipped_total:,} of {history.listed:,} listed: {reasons}"
     return text
 
 
@@ -467,8 +473,8 @@ class TerminalProgress:
         if not self.enabled:
             return
         self._stream.write(
-            f"\rwarmpool trace export: {progress.listed} listed, {progress.described} "
-            f"described: {progress.exported} exported, {progress.skipped} skipped"
+            f"\rwarmpool trace export: {progress.listed:,} listed, {progress.described:,} "
+            f"described: {progress.exported:,} exported, {progress.skipped:,} skipped"
         )
         self._stream.flush()
         self._shown = True
