@@ -38,7 +38,8 @@ from typing import Any, Final, TextIO
 
 import attrs
 
-from ..clock import parse_timestamp
+from warmpool import VirtualClock
+
 from .trace import TraceJob, write_trace
 
 __all__ = [
@@ -151,14 +152,16 @@ def parse_time(text: str) -> datetime:
     >>> parse_time("2024-05-01T12:30:00+02:00")
     datetime.datetime(2024, 5, 1, 10, 30, tzinfo=datetime.timezone.utc)
     """
+    # Read as the emulator reads ListTrainingJobs' time filters (every supported Python alike;
+    # 3.10's datetime.fromisoformat refuses "Z").
+    reader = VirtualClock()
     try:
-        when = parse_timestamp(text)
-    except ValueError:
+        return reader.to_datetime(reader.seconds(text))
+    except (ValueError, OverflowError):
         raise ValueError(
             f"expected an ISO 8601 date or date-time such as 2024-05-01 or "
             f"2024-05-01T12:00:00Z, not {text!r}"
         ) from None
-    return _utc(when)
 
 
 def failure_class(reason: str | None) -> str:
