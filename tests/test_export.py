@@ -360,7 +360,7 @@ class Proxy:
 
     def forward(self, headers: Any, body: bytes) -> tuple[int, dict[str, str], bytes]:
         connection = http.client.HTTPConnection(
-            self.target.hostname, self.target.port, timeout=TIMEOUT
+            str(self.target.hostname), self.target.port, timeout=TIMEOUT
         )
         try:
             sent = {k: headers[k] for k in ("X-Amz-Target", "Content-Type") if k in headers}
@@ -472,14 +472,14 @@ def test_window_includes_since_and_excludes_until() -> None:
         emu.run_until(at)
         emu.create_training_job(**request(f"job-{int(at * 10)}", keep_alive=None))
     emu.run_until(300)
-    window = {"since": EPOCH + timedelta(seconds=0.5), "until": EPOCH + timedelta(seconds=20)}
+    since, until = EPOCH + timedelta(seconds=0.5), EPOCH + timedelta(seconds=20)
     names = ["job-5", "job-100", "job-195"]
-    history = read_history(emu, **window)
+    history = read_history(emu, since=since, until=until)
     assert [job.job_name for job in history.jobs] == names
     assert [job.submit_time for job in history.jobs] == [0, 9.5, 19]
     assert history.start == EPOCH + timedelta(seconds=0.5)
     with make_server(emu).start() as running:
-        wire = read_history(wire_client(running.url), **window)
+        wire = read_history(wire_client(running.url), since=since, until=until)
     assert [job.job_name for job in wire.jobs] == names
     assert [job.submit_time for job in wire.jobs] == [0, 9.5, 19]
     everything = read_history(emu, since=EPOCH)
