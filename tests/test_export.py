@@ -30,6 +30,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import require
 from tests.factories import OTHER_ROLE, ROLE, plans_by_name, request
@@ -444,6 +446,93 @@ def test_export_replayed_with_the_same_settings_gives_the_historys_starts() -> N
         timing=TIMING,
     )
     assert more.warm_starts == 6
+
+
+IDENTITIES = (
+    {"volume_size": 50},
+    {"volume_size": 50, "role": OTHER_ROLE},
+    {"volume_size": 100, "instance_count": 2},
+)
+OUTCOMES = ("Completed", "Stopped", "AlgorithmError", "ClientError", "InternalServerError")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.integers(0, 30), st.integers(300, 1500)),  # since the job before
+            st.integers(0, len(IDENTITIES) - 1),
+            st.integers(1, 600),  # training seconds
+            st.sampled_from([None, 0, 60, 1800, 3600]),  # keep-alive
+            st.sampled_from(OUTCOMES),
+        ),
+        min_size=2,
+        max_size=20,
+    )
+)
+def test_any_finished_history_replays_to_its_starts(
+    jobs: list[tuple[int, int, int, int | None, str]],
+) -> None:
+    """§5-§7, for any history of finished jobs (any gaps, identities, keep-alives, outcomes,
+    stops by the user, a warm pool quota that fills): the export replayed with the history's
+    settings has the history's warm and cold starts, job by job."""
+    plans = {}
+    for number, (_, _, seconds, _, outcome) in enumerate(jobs):
+        if outcome != "Stopped":
+            failure = None if outcome == "Completed" else outcome
+            plans[f"job-{number:02d}"] = JobPlan(seconds, failure)
+    emu = WarmPoolEmulator(quotas=QUOTAS, timing=TIMING, workload=plans_by_name(plans))
+    stops: list[tuple[float, str]] = []  # (when, job): a user's stop, due after its training
+    at = 0.0
+
+    def stop_until(when: float) -> None:
+        while stops and stops[0][0] <= when:
+            due, name = stops.pop(0)
+            emu.run_until(due)
+            if emu.describe_training_job(TrainingJobName=name)["TrainingJobStatus"] == (
+                "InProgress"
+            ):
+                emu.stop_training_job(TrainingJobName=name)
+
+    for number, (gap, identity, seconds, keep_alive, outcome) in enumerate(jobs):
+        at += gap
+        stop_until(at)
+        emu.run_until(at)
+        name = f"job-{number:02d}"
+        emu.create_training_job(**request(name, keep_alive=keep_alive, **IDENTITIES[identity]))
+        if outcome == "Stopped":
+            created = [e for e in emu.events if isinstance(e, JobCreated) and e.job == name]
+            start = TIMING.warm_start_seconds if created[0].cluster else TIMING.cold_start_seconds
+            stops.append((at + start + seconds, name))
+            stops.sort()
+    stop_until(float("inf"))
+    while (next_at := emu.next_event_time()) is not None:
+        emu.run_until(next_at)
+    history = read_history(emu, since=EPOCH)
+    assert history.skipped == {}
+    assert len(history.jobs) == len(jobs)
+    warm_jobs = {e.job for e in emu.events if isinstance(e, JobCreated) and e.cluster is not None}
+    assert history.warm_starts == len(warm_jobs)
+    replayed: set[str] = set()
+
+    def watch(replay_emu: WarmPoolEmulator) -> None:
+        def seen(event: Any) -> None:
+            if isinstance(event, JobCreated) and event.cluster is not None:
+                replayed.add(event.job)
+
+        replay_emu.events.subscribe(seen)
+
+    report = replay(
+        history.jobs,
+        quotas=QUOTAS,
+        default_quota=Quota(),
+        limits=LIMITS,
+        timing=TIMING,
+        on_emulator=watch,
+    )
+    assert replayed == warm_jobs
+    event(f"warm starts: {min(len(warm_jobs), 3)}{'+' if len(warm_jobs) >= 3 else ''}")
+    assert (report.warm_starts, report.cold_starts) == (len(warm_jobs), len(jobs) - len(warm_jobs))
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
