@@ -1169,6 +1169,25 @@ def test_cli_cannot_write_out_is_status_1(
     assert err.count("\n") == 1
 
 
+@pytest.mark.usefixtures("aws_env")
+def test_cli_interrupted_is_status_130_without_a_traceback(
+    server: WarmPoolServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from warmpool.sim import export
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "export_trace", interrupted)
+    out = tmp_path / "history.csv"
+    status, err = run_cli(export_args(server.url, out), capsys)
+    assert (status, err) == (130, "warmpool trace export: interrupted; nothing written\n")
+    assert not out.exists()
+
+
 def test_error_line_is_one_line_with_a_hint() -> None:
     botocore_exceptions = require("botocore.exceptions")
     error = botocore_exceptions.ClientError(

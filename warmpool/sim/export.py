@@ -498,8 +498,9 @@ finished job to OUT (.csv or .jsonl) with its real submit time. Jobs still runni
 instance groups or managed spot, or that never trained are skipped and counted. Needs boto3
 (pip install 'sagemaker-warmpool[aws]'), credentials as for the AWS CLI, and the IAM
 permissions sagemaker:ListTrainingJobs and sagemaker:DescribeTrainingJob.
-Exit status: 0 done; 1 an error from AWS, or OUT cannot be written (nothing is written);
-2 bad arguments. See docs/replay.md, "Exporting your account's history"."""
+Exit status: 0 done; 1 an error from AWS (then nothing is written) or OUT cannot be
+written; 2 bad arguments; 130 interrupted (Ctrl-C: nothing is written).
+See docs/replay.md, "Exporting your account's history"."""
 
 
 def _time_argument(text: str) -> datetime:
