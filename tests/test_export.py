@@ -831,7 +831,7 @@ def test_bad_arguments_are_refused_before_any_call(tmp_path: Path) -> None:
         read_history(client, since="2026-01-01")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="until must be after since"):
         read_history(client, since=EPOCH, until=EPOCH)
-    with pytest.raises(ValueError, match=r"out must be a \.csv or \.jsonl file name"):
+    with pytest.raises(ValueError, match=r"out must be a \.csv or \.jsonl file name \(\.gz"):
         export_trace(client, tmp_path / "trace.txt", since=EPOCH)
     assert client.lists == [] and list(tmp_path.iterdir()) == []
 
@@ -1154,7 +1154,10 @@ def test_cli_out_must_be_csv_or_jsonl(tmp_path: Path, capsys: pytest.CaptureFixt
     out = tmp_path / "history.txt"
     status, err = run_cli(["trace", "export", "--since", "2026-01-01", str(out)], capsys)
     assert status == 2
-    assert f"argument OUT: expected a file name ending in .csv or .jsonl, not '{out}'" in err
+    assert (
+        f"argument OUT: expected a file name ending in .csv or .jsonl (.gz to compress), "
+        f"not '{out}'"
+    ) in err
     assert not out.exists()
 
 

@@ -40,13 +40,14 @@ import attrs
 
 from warmpool import VirtualClock
 
-from .trace import TraceJob, write_trace
+from .trace import TraceError, TraceJob, write_trace
 
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_RETRY_MODE",
     "RETRY_MODES",
     "SKIP_REASONS",
+    "TRACE_SUFFIXES",
     "UNKNOWN_FAILURE",
     "ExportProgress",
     "ExportResult",
@@ -90,6 +91,9 @@ DEFAULT_RETRY_MODE: Final = "adaptive"
 #: Attempts per call, the first included (as ``AWS_MAX_ATTEMPTS`` counts them): more than
 #: botocore's 3, because a long export meets throttling often.
 DEFAULT_MAX_ATTEMPTS: Final = 10
+
+#: The names a trace file may have (``.gz``: compressed, as write_trace does it).
+TRACE_SUFFIXES: Final = (".csv", ".jsonl", ".csv.gz", ".jsonl.gz")
 
 #: ``ListTrainingJobs``' largest page.
 PAGE_SIZE: Final = 100
@@ -278,10 +282,13 @@ def export_trace(
     progress: Callable[[ExportProgress], None] | None = None,
 ) -> ExportResult:
     """Read the history (:func:`read_history`) and write it to ``out`` (``.csv`` or
-    ``.jsonl``) with its real submit times. Nothing is written if reading fails."""
+    ``.jsonl``; ``.gz`` compresses) with its real submit times. Nothing is written if reading
+    fails."""
     path = Path(out)
-    if path.suffix.lower() not in (".csv", ".jsonl"):
-        raise ValueError(f"out must be a .csv or .jsonl file name, not {str(out)!r}")
+    if not path.name.lower().endswith(TRACE_SUFFIXES):
+        raise ValueError(
+            f"out must be a .csv or .jsonl file name (.gz to compress), not {str(out)!r}"
+        )
     history = read_history(client, since=since, until=until, progress=progress)
     rows = write_trace(path, history.jobs, start=history.start)
     return ExportResult(path=path, rows=rows, history=history)
@@ -494,10 +501,10 @@ _DESCRIPTION = """\
 Export a real account's training-job history as a trace, to replay it under other settings
 (warm pool quotas, keep-alive) with warmpool replay. Lists the jobs created from --since
 until --until with ListTrainingJobs, describes each with DescribeTrainingJob and writes every
-finished job to OUT (.csv or .jsonl) with its real submit time. Jobs still running, with
-instance groups or managed spot, or that never trained are skipped and counted. Needs boto3
-(pip install 'sagemaker-warmpool[aws]'), credentials as for the AWS CLI, and the IAM
-permissions sagemaker:ListTrainingJobs and sagemaker:DescribeTrainingJob.
+finished job to OUT (.csv or .jsonl, .gz to compress) with its real submit time. Jobs still
+running, with instance groups or managed spot, or that never trained are skipped and
+counted. Needs boto3 (pip install 'sagemaker-warmpool[aws]'), credentials as for the AWS CLI,
+and the IAM permissions sagemaker:ListTrainingJobs and sagemaker:DescribeTrainingJob.
 Exit status: 0 done; 1 an error from AWS (then nothing is written) or OUT cannot be
 written; 2 bad arguments; 130 interrupted (Ctrl-C: nothing is written).
 See docs/replay.md, "Exporting your account's history"."""
@@ -511,9 +518,9 @@ def _time_argument(text: str) -> datetime:
 
 
 def _trace_file(text: str) -> str:
-    if not text.lower().endswith((".csv", ".jsonl")):
+    if not text.lower().endswith(TRACE_SUFFIXES):
         raise argparse.ArgumentTypeError(
-            f"expected a file name ending in .csv or .jsonl, not {text!r}"
+            f"expected a file name ending in .csv or .jsonl (.gz to compress), not {text!r}"
         )
     return text
 
@@ -569,7 +576,12 @@ def add_trace_parser(commands: Any) -> None:
         metavar="N",
         help=f"attempts per API call, the first included (default {DEFAULT_MAX_ATTEMPTS})",
     )
-    parser.add_argument("out", type=_trace_file, metavar="OUT", help="the trace to write")
+    parser.add_argument(
+        "out",
+        type=_trace_file,
+        metavar="OUT",
+        help="the trace to write: .csv or .jsonl (.csv.gz, .jsonl.gz: compressed)",
+    )
     parser.set_defaults(export_parser=parser)
 
 
@@ -612,7 +624,7 @@ def run_trace_export(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -
         progress.finish()
         print(f"warmpool trace export: {error_line(error)}; nothing written", file=stderr)
         return 1
-    except OSError as error:
+    except (OSError, TraceError) as error:
         progress.finish()
         print(f"warmpool trace export: cannot write {args.out}: {error}", file=stderr)
         return 1
