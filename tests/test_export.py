@@ -554,7 +554,7 @@ def test_exported_file_keeps_the_real_times_and_replays_the_same(
 
 @pytest.mark.usefixtures("aws_env")
 def test_window_includes_since_and_excludes_until() -> None:
-    """``since`` is inclusive, ``until`` exclusive, to the microsecond, whatever the API's
+    """D40: ``since`` is inclusive, ``until`` exclusive, to the microsecond, whatever the API's
     own bounds (D20: strict) and botocore's whole-second timestamps do."""
     emu = WarmPoolEmulator(workload=lambda request: JobPlan(10))
     for at in (0, 0.5, 10, 19.5, 20, 20.5):
@@ -699,7 +699,7 @@ def described(**fields: Any) -> dict[str, Any]:
 
 
 def test_skip_reasons_in_their_order() -> None:
-    """The first reason of SKIP_REASONS that applies is the one counted."""
+    """D40: The first reason of SKIP_REASONS that applies is the one counted."""
     assert skip_reason(None) == "deleted"
     assert skip_reason(described(TrainingJobStatus="Deleting")) == "deleted"
     assert skip_reason(described(TrainingJobStatus="InProgress")) == "still running"
@@ -719,7 +719,7 @@ def test_skip_reasons_in_their_order() -> None:
 
 
 def test_training_seconds_are_exact_from_the_timestamps() -> None:
-    """TrainingEndTime - TrainingStartTime (600.25 s), not TrainingTimeInSeconds (601, rounded
+    """D40: TrainingEndTime - TrainingStartTime (600.25 s), not TrainingTimeInSeconds (601, rounded
     up, §4); TrainingTimeInSeconds only when a timestamp is missing."""
     assert trace_job(described()).training_seconds == 600.25
     without_end = described()
@@ -780,7 +780,7 @@ def test_optional_members_take_the_traces_defaults() -> None:
 def test_failure_class_is_the_word_before_the_first_colon(
     reason: str | None, expected: str
 ) -> None:
-    """§5.6: FailureReason starts with the failure class; otherwise UnknownError, a class the
+    """D40: §5.6: FailureReason starts with the failure class; otherwise UnknownError, a class the
     emulator keeps no warm pool after (only AlgorithmError and ClientError keep one)."""
     assert failure_class(reason) == expected
     job = described(TrainingJobStatus="Failed", SecondaryStatus="Failed")

@@ -53,7 +53,7 @@ def billable_seconds(duration: float) -> int:
     whole = int(duration)
     if whole == duration:  # whole seconds already: the common case, and the fast one
         return whole
-    if 0 < whole and duration - whole > 1e-6:  # a fraction that rounding cannot remove
+    if whole > 0 and duration - whole > 1e-6:  # a fraction that rounding cannot remove
         return whole + 1
     return math.ceil(round(duration, 6))
 

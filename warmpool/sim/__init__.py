@@ -8,12 +8,14 @@ Timelines (:class:`TimelineRecorder`, :func:`render_timeline`) draw with matplot
 from the extra ``plot``; neither is imported until something is drawn.
 """
 
+from .export import ExportResult, export_trace, read_history
 from .loaders import load, load_acme, load_helios
 from .replay import Figures, Report, replay
 from .timeline import Timeline, TimelineRecorder, check_timeline_path, render_timeline
 from .trace import Trace, TraceError, TraceJob, load_trace, write_trace
 
 __all__ = [
+    "ExportResult",
     "Figures",
     "Report",
     "Timeline",
@@ -22,10 +24,12 @@ __all__ = [
     "TraceError",
     "TraceJob",
     "check_timeline_path",
+    "export_trace",
     "load",
     "load_acme",
     "load_helios",
     "load_trace",
+    "read_history",
     "render_timeline",
     "replay",
     "write_trace",
