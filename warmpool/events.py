@@ -304,6 +304,7 @@ class EventLog:
         "_pending",
         "_records",
         "_subscribers",
+        "_targets",
     )
 
     def __init__(self, maxlen: int | None = None, *, lock: threading.RLock | None = None) -> None:
@@ -314,6 +315,7 @@ class EventLog:
         self._lock = reentrant_lock(lock, "EventLog")
         self._records: _Records = [] if maxlen is None else deque(maxlen=maxlen)
         self._subscribers: list[Callable[[Event], object]] = []
+        self._targets: tuple[Callable[[Event], object], ...] = ()  # the subscribers, as a tuple
         self._pending: deque[Event] = deque()
         self._delivering = False
         self._by_job: _JobIndex | None = None
@@ -407,12 +409,14 @@ class EventLog:
             raise TypeError(f"callback must be callable, not {callback!r}")
         with self._lock:
             self._subscribers.append(callback)
+            self._targets = tuple(self._subscribers)
             self._add = self._add_and_queue
 
         def unsubscribe() -> None:
             with self._lock:
                 if callback in self._subscribers:
                     self._subscribers.remove(callback)
+                    self._targets = tuple(self._subscribers)
                 if not self._subscribers:
                     self._add = self._records.append
 
@@ -444,7 +448,8 @@ class EventLog:
             pending = self._pending
             while pending:
                 event = pending.popleft()
-                for callback in tuple(self._subscribers):
+                # _targets is replaced, never changed, when someone (un)subscribes meanwhile
+                for callback in self._targets:
                     callback(event)
         finally:
             self._delivering = False
