@@ -10,7 +10,7 @@ It drives the same trace through the same loop as ``replay.py`` (both call
 :class:`warmpool.WarmPoolEmulator` a minimal hand-written simulation of the rules that decide
 reuse, :class:`PlainPools`:
 
-- the identity key, a tuple of the request's matching fields (SPEC §3);
+- the identity key, a tuple of the request's matching fields (behaviour §3);
 - a queue of ``Available`` pools per key: a job takes the one ``Available`` longest (§6);
 - cold and warm starts (``Timing`` 180 s / 20 s); training ends after the plan's seconds, or
   at ``MaxRuntimeInSeconds`` (§5);
@@ -61,12 +61,12 @@ __all__ = ["PlainPools", "baseline", "main"]
 
 #: A chain lives at most 7 days from its cluster's launch (the default ``Limits``).
 LIFETIME_CAP: Final = 7 * 86400
-#: Failures after which the cluster can still be kept (SPEC §5).
+#: Failures after which the cluster can still be kept (behaviour §5.7).
 KEEPABLE_FAILURES: Final = frozenset({"AlgorithmError", "ClientError"})
 DEFAULT_MAX_RUNTIME: Final = 86400
 
 # Heap entries are (time, kind, creation number, pool): at one instant, expiries fire before
-# releases, each kind in job creation order (SPEC §4). Training starts change nothing another
+# releases, each kind in job creation order (behaviour §4). Training starts change nothing another
 # event reads (a job's start and end are known when it is created), so they are not scheduled.
 EXPIRY: Final = 0
 RELEASE: Final = 1

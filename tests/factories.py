@@ -129,7 +129,7 @@ def check_output(client: Any, operation: str, response: dict[str, Any]) -> None:
     assert not report.has_errors(), report.generate_report()
 
 
-#: SPEC §6: the only moves of a job's warm pool status.
+#: behaviour §6.2: the only moves of a job's warm pool status.
 POOL_MOVES: Final = frozenset(
     {("InUse", "Available"), ("InUse", "Terminated"), ("Available", "Reused")}
     | {("Available", "Terminated")}

@@ -1,5 +1,5 @@
 """The boto3-shaped API beyond create validation: Describe, Update, Stop, Delete and List
-(SPEC §4-§6, §9; D9, D17-D20, D22, D23).
+(behaviour §4-§6, §9; D9, D17-D20, D22, D23).
 
 Default timing throughout: cold start 180 s, warm start 20 s, stopping 0 s. With the factory's
 600 s plan a job created at 0 trains 180..780 and is released at 780.
@@ -92,7 +92,7 @@ def names(response: dict[str, Any]) -> list[str]:
 
 
 def test_describe_unknown_job_is_validation_exception_not_found() -> None:
-    """SPEC §9 / D17: Describe of an unknown name -> ValidationException 'Requested resource
+    """behaviour §9 / D17: Describe of an unknown name -> ValidationException 'Requested resource
     not found.'."""
     emu = emulator()
     error = expect(
@@ -109,7 +109,7 @@ def test_describe_unknown_job_is_validation_exception_not_found() -> None:
 
 
 def test_describe_echoes_the_request_configuration() -> None:
-    """SPEC §9 / D22: the response echoes the request's configuration."""
+    """behaviour §9.2 / D22: the response echoes the request's configuration."""
     emu = emulator()
     req = request(
         "echo",
@@ -154,7 +154,7 @@ def test_describe_does_not_echo_tags() -> None:
 
 
 def test_describe_shows_the_current_keep_alive_after_an_update() -> None:
-    """SPEC §9 / D22: ResourceConfig is echoed with the current keep-alive."""
+    """behaviour §9.2 / D22: ResourceConfig is echoed with the current keep-alive."""
     emu = available_job()
     emu.update_training_job(
         TrainingJobName="job-a", ResourceConfig={"KeepAlivePeriodInSeconds": 3000}
@@ -243,7 +243,7 @@ def test_describe_echoes_s3_output_path_with_its_slashes(s3_output_path: str) ->
 
 
 def test_training_job_arn_has_the_default_region_and_account() -> None:
-    """SPEC §9 / D22: arn:aws:sagemaker:{region}:{account}:training-job/{name}."""
+    """behaviour §9.2 / D22: arn:aws:sagemaker:{region}:{account}:training-job/{name}."""
     emu = emulator()
     arn = emu.create_training_job(**request("Arn-Job"))["TrainingJobArn"]
     assert arn == "arn:aws:sagemaker:us-east-1:123456789012:training-job/Arn-Job"
@@ -252,7 +252,7 @@ def test_training_job_arn_has_the_default_region_and_account() -> None:
 
 
 def test_training_job_arn_uses_the_configured_region_and_account() -> None:
-    """SPEC §9: region and account are configurable."""
+    """behaviour §9: region and account are configurable."""
     emu = emulator(region="eu-west-1", account="210987654321")
     arn = emu.create_training_job(**request("j"))["TrainingJobArn"]
     assert arn == "arn:aws:sagemaker:eu-west-1:210987654321:training-job/j"
@@ -284,7 +284,7 @@ def test_response_metadata_request_ids_count_up_deterministically() -> None:
 
 
 def test_response_timestamps_are_aware_utc_at_epoch_plus_now() -> None:
-    """SPEC §4: timestamps are timezone-aware UTC datetimes (epoch + now)."""
+    """behaviour §4: timestamps are timezone-aware UTC datetimes (epoch + now)."""
     emu = emulator()
     emu.create_training_job(**request("ts"))
     emu.advance(1000)
@@ -304,7 +304,7 @@ def test_response_timestamps_are_aware_utc_at_epoch_plus_now() -> None:
 
 
 def test_response_timestamps_are_utc_even_with_a_non_utc_epoch() -> None:
-    """SPEC §4: the epoch is configurable; responses stay UTC datetimes."""
+    """behaviour §4: the epoch is configurable; responses stay UTC datetimes."""
     epoch = datetime(2030, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
     emu = emulator(clock=VirtualClock(epoch))
     emu.advance(30)
@@ -316,7 +316,7 @@ def test_response_timestamps_are_utc_even_with_a_non_utc_epoch() -> None:
 
 
 def test_failure_reason_starts_with_the_failure_class() -> None:
-    """SPEC §5.6 / D10: FailureReason is '{class}: {message}'."""
+    """behaviour §5.6 / D10: FailureReason is '{class}: {message}'."""
     emu = emulator(training_seconds=None)
     emu.create_training_job(**request("f1"))
     emu.create_training_job(**request("f2"))
@@ -329,7 +329,7 @@ def test_failure_reason_starts_with_the_failure_class() -> None:
 
 
 def test_failure_reason_is_absent_on_jobs_that_did_not_fail() -> None:
-    """SPEC §5.6: only failures carry FailureReason."""
+    """behaviour §5.6: only failures carry FailureReason."""
     emu = emulator()
     emu.create_training_job(**request("ok"))
     emu.advance(1000)
@@ -337,7 +337,7 @@ def test_failure_reason_is_absent_on_jobs_that_did_not_fail() -> None:
 
 
 def test_training_and_billable_time_are_ceil_of_end_minus_start() -> None:
-    """SPEC §4 / §5.5: TrainingTimeInSeconds = BillableTimeInSeconds = ceil(end - start)."""
+    """behaviour §4 / §5.5: TrainingTimeInSeconds = BillableTimeInSeconds = ceil(end - start)."""
     emu = emulator(training_seconds=600.4)
     emu.create_training_job(**request("t"))
     emu.advance(1000)
@@ -358,7 +358,7 @@ def test_training_time_is_at_least_one_second() -> None:
 
 
 def test_training_times_absent_when_training_never_started() -> None:
-    """SPEC §5.5: the times are present only if training started."""
+    """behaviour §5.5: the times are present only if training started."""
     emu = emulator()
     emu.create_training_job(**request("stopped-early"))
     emu.create_training_job(**request("failed-early"))
@@ -401,7 +401,7 @@ def test_last_modified_time_moves_with_status_and_warm_pool_status() -> None:
 
 
 def test_zero_cold_start_is_training_when_create_returns() -> None:
-    """SPEC §4: a call fires every event due at now before it returns."""
+    """behaviour §4: a call fires every event due at now before it returns."""
     emu = emulator(timing=Timing(cold_start_seconds=0))
     emu.create_training_job(**request("fast"))
     body = describe(emu, "fast")
@@ -426,7 +426,7 @@ def test_transitions_of_a_stopped_job_include_stopping() -> None:
 
 
 def test_caller_mutations_after_create_or_describe_do_not_change_the_job() -> None:
-    """SPEC §9: the emulator keeps its own copy of the request; responses are copies."""
+    """behaviour §9: the emulator keeps its own copy of the request; responses are copies."""
     emu = emulator()
     req = request("iso", HyperParameters={"lr": "0.1"}, Tags=[{"Key": "k", "Value": "v"}])
     emu.create_training_job(**req)
@@ -483,7 +483,8 @@ def _responses_of_every_kind() -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_every_response_conforms_to_the_botocore_output_shape() -> None:
-    """SPEC §9: responses are plain dicts shaped like botocore's (checked against the model)."""
+    """behaviour §9: responses are plain dicts shaped like botocore's (checked against the
+    model)."""
     checker = RequestValidator()
     responses = _responses_of_every_kind()
     assert {op for op, _ in responses} == {
@@ -587,7 +588,7 @@ def test_update_can_extend_a_pool_beyond_its_first_expiry() -> None:
 
 
 def test_update_keep_alive_0_terminates_now_with_reason_released() -> None:
-    """SPEC §6 / D18: 0 terminates the pool at once with reason Released."""
+    """behaviour §6 / D18: 0 terminates the pool at once with reason Released."""
     emu = available_job()
     emu.update_training_job(TrainingJobName="job-a", ResourceConfig={"KeepAlivePeriodInSeconds": 0})
     assert describe(emu, "job-a")["WarmPoolStatus"] == {
@@ -602,7 +603,7 @@ def test_update_keep_alive_0_terminates_now_with_reason_released() -> None:
 
 @pytest.mark.parametrize("keep_alive", [100, 220])
 def test_update_to_an_expiry_not_in_the_future_terminates_now(keep_alive: int) -> None:
-    """SPEC §9 / D18: an expiry at or before now terminates the pool now (reason Released)."""
+    """behaviour §9.3 / D18: an expiry at or before now ends the pool now (reason Released)."""
     emu = available_job()  # released at 780, now 1000
     emu.update_training_job(
         TrainingJobName="job-a", ResourceConfig={"KeepAlivePeriodInSeconds": keep_alive}
@@ -617,7 +618,7 @@ def test_update_to_an_expiry_not_in_the_future_terminates_now(keep_alive: int) -
 
 
 def test_update_expiry_is_capped_by_the_chain_lifetime() -> None:
-    """SPEC §9 / D13: new expiry = min(release + n, launch + cap); reason LifetimeCap."""
+    """behaviour §9 / D13: new expiry = min(release + n, launch + cap); reason LifetimeCap."""
     limits = Limits(max_keep_alive_seconds=3600, max_pool_lifetime_seconds=2000)
     emu = available_job(keep_alive=600, limits=limits)  # launched 180, cap at 2180
     emu.update_training_job(
@@ -632,7 +633,7 @@ def test_update_expiry_is_capped_by_the_chain_lifetime() -> None:
 
 
 def test_update_keep_alive_above_the_maximum_is_refused() -> None:
-    """SPEC §2 / D16: the keep-alive maximum of Limits applies to UpdateTrainingJob too."""
+    """behaviour §2 / D16: the keep-alive maximum of Limits applies to UpdateTrainingJob too."""
     emu = available_job()
     error = expect(
         errors.ValidationException,
@@ -681,7 +682,8 @@ def test_update_keep_alive_moves_last_modified_time() -> None:
 def test_update_resource_config_takes_only_a_valid_keep_alive(
     resource: dict[str, Any], field: str, rule: str
 ) -> None:
-    """aws-facts §2.3: ResourceConfigForUpdate has one required member, KeepAlivePeriodInSeconds."""
+    """behaviour §9.3 / botocore's model: ResourceConfigForUpdate has one required member,
+    KeepAlivePeriodInSeconds."""
     emu = available_job()
     error = expect(
         errors.ValidationException,
@@ -696,7 +698,7 @@ def test_update_resource_config_takes_only_a_valid_keep_alive(
 
 
 def test_empty_update_is_refused_with_awss_text() -> None:
-    """SPEC §9 / D18: an update with only the name is refused."""
+    """behaviour §9.3 / D18: an update with only the name is refused."""
     emu = available_job()
     error = expect(
         errors.ValidationException,
@@ -721,7 +723,7 @@ def test_update_of_unknown_job_is_not_found() -> None:
 
 
 def test_update_response_carries_the_arn() -> None:
-    """aws-facts §3.3: UpdateTrainingJob returns TrainingJobArn."""
+    """behaviour §9.3 / botocore's model: UpdateTrainingJob returns TrainingJobArn."""
     emu = available_job()
     response = emu.update_training_job(
         TrainingJobName="job-a", ResourceConfig={"KeepAlivePeriodInSeconds": 900}
@@ -751,7 +753,7 @@ def test_profiler_update_while_in_progress_shows_in_describe() -> None:
 
 
 def test_update_refused_for_one_member_applies_none_of_the_others() -> None:
-    """SPEC §9: bad input never changes state (an update is all or nothing)."""
+    """behaviour §9: bad input never changes state (an update is all or nothing)."""
     emu = available_job()
     before = describe(emu, "job-a")
     before.pop("ResponseMetadata")
@@ -821,7 +823,7 @@ def test_remote_debug_update_only_while_training() -> None:
 
 
 def test_stop_while_training_with_no_stopping_time_is_stopped_on_return() -> None:
-    """SPEC §4 / §5.4 / D9: with stopping_seconds=0 the job is Stopped when stop returns."""
+    """behaviour §4 / §5.4 / D9: with stopping_seconds=0 the job is Stopped when stop returns."""
     emu = emulator(training_seconds=None)
     emu.create_training_job(**request("s"))
     emu.advance(500)
@@ -836,7 +838,8 @@ def test_stop_while_training_with_no_stopping_time_is_stopped_on_return() -> Non
 
 @pytest.mark.parametrize("status", ["Completed", "Stopped", "Failed"])
 def test_stop_of_a_terminal_job_is_rejected_with_its_status(status: str) -> None:
-    """D9: 'The request was rejected because the training job is in status {status}.'"""
+    """behaviour §9.4 / D9: 'The request was rejected because the training job is in status
+    {status}.'"""
     emu = emulator(training_seconds=None)
     emu.create_training_job(**request("j"))
     emu.advance(200)
@@ -858,7 +861,7 @@ def test_stop_of_a_terminal_job_is_rejected_with_its_status(status: str) -> None
 
 
 def test_stop_at_the_instant_training_ends_sees_the_job_completed() -> None:
-    """SPEC §4: a call at t sees every event due at t already fired."""
+    """behaviour §4: a call at t sees every event due at t already fired."""
     emu = emulator()
     emu.create_training_job(**request("j"))
     emu.advance(780)
@@ -869,7 +872,7 @@ def test_stop_at_the_instant_training_ends_sees_the_job_completed() -> None:
 
 
 def test_stop_of_a_stopping_job_is_rejected() -> None:
-    """D9: a Stopping job cannot be stopped again."""
+    """behaviour §9.4 / D9: a Stopping job cannot be stopped again."""
     emu = emulator(timing=Timing(stopping_seconds=60))
     emu.create_training_job(**request("j"))
     emu.advance(300)
@@ -886,7 +889,7 @@ def test_stop_of_a_stopping_job_is_rejected() -> None:
 
 
 def test_stop_of_unknown_job_is_not_found() -> None:
-    """D17: StopTrainingJob of an unknown name -> ValidationException not found."""
+    """behaviour §9.4 / D17: StopTrainingJob of an unknown name -> ValidationException not found."""
     emu = emulator()
     error = expect(
         errors.ValidationException, "StopTrainingJob", emu.stop_training_job, TrainingJobName="x"
@@ -895,7 +898,7 @@ def test_stop_of_unknown_job_is_not_found() -> None:
 
 
 def test_stop_before_launch_cancels_the_launch_and_keeps_no_pool() -> None:
-    """SPEC §5.4 / D9: a stop before the cluster launched cancels the launch."""
+    """behaviour §5.4 / D9: a stop before the cluster launched cancels the launch."""
     emu = emulator()
     emu.create_training_job(**request("early"))
     emu.advance(60)
@@ -913,7 +916,7 @@ def test_stop_before_launch_cancels_the_launch_and_keeps_no_pool() -> None:
 
 
 def test_stop_before_launch_with_a_stopping_phase_still_cancels_the_launch() -> None:
-    """SPEC §5.4 / D9: Stopping spans the launch time, yet the cluster is never launched."""
+    """behaviour §5.4 / D9: Stopping spans the launch time, yet the cluster is never launched."""
     emu = emulator(timing=Timing(stopping_seconds=60))
     emu.create_training_job(**request("early"))
     emu.advance(170)
@@ -943,7 +946,8 @@ def test_stop_of_a_warm_job_before_training_starts_keeps_the_pool() -> None:
 
 
 def test_stopping_phase_lasts_stopping_seconds_and_holds_the_training_quota() -> None:
-    """SPEC §5.4 / §7 / D9: Stopping for stopping_seconds, counted in_training, then Stopped."""
+    """behaviour §5.4 / §7 / D9: Stopping for stopping_seconds, counted in_training, then
+    Stopped."""
     emu = emulator(training_seconds=None, timing=Timing(stopping_seconds=30))
     emu.create_training_job(**request("slow"))
     emu.advance(400)
@@ -1123,7 +1127,7 @@ def sorted_names(key: str, descending: bool = False) -> list[str]:
 
 
 def test_list_defaults_to_creation_time_ascending_with_ties_by_name() -> None:
-    """SPEC §9 / D20: SortBy CreationTime, SortOrder Ascending; ties sort by name."""
+    """behaviour §9.6 / D20: SortBy CreationTime, SortOrder Ascending; ties sort by name."""
     emu = scenario()
     assert names(emu.list_training_jobs()) == [
         "alpha-one",
@@ -1154,7 +1158,7 @@ def test_descending_reverses_ties_too() -> None:
 
 @pytest.mark.parametrize("status", ["InProgress", "Completed", "Failed", "Stopped", "Stopping"])
 def test_list_status_equals_filter(status: str) -> None:
-    """SPEC §9: StatusEquals."""
+    """behaviour §9: StatusEquals."""
     emu = scenario()
     expected = [n for n in sorted_names("CreationTime") if SCENARIO[n][1] == status]
     assert names(emu.list_training_jobs(StatusEquals=status)) == expected
@@ -1162,7 +1166,7 @@ def test_list_status_equals_filter(status: str) -> None:
 
 @pytest.mark.parametrize("pool", ["InUse", "Available", "Reused", "Terminated"])
 def test_list_warm_pool_status_equals_filter(pool: str) -> None:
-    """SPEC §9: WarmPoolStatusEquals."""
+    """behaviour §9: WarmPoolStatusEquals."""
     emu = scenario()
     expected = [n for n in sorted_names("CreationTime") if SCENARIO[n][2] == pool]
     assert len(expected) == 1
@@ -1179,7 +1183,7 @@ def test_list_filters_apply_before_paging() -> None:
 
 
 def test_list_name_contains_outside_its_pattern_is_refused() -> None:
-    """SPEC §9 / aws-facts §3.4: NameContains matches [a-zA-Z0-9\\-]+."""
+    """behaviour §9.6 / botocore's model: NameContains matches [a-zA-Z0-9\\-]+."""
     emu = emulator()
     error = expect(
         errors.ValidationException,
@@ -1278,7 +1282,7 @@ def test_list_training_plan_arn_equals_filter() -> None:
 
 
 def test_list_max_results_defaults_to_10() -> None:
-    """SPEC §9: MaxResults defaults to 10."""
+    """behaviour §9: MaxResults defaults to 10."""
     emu = emulator()
     for i in range(12):
         emu.create_training_job(**request(f"j{i:02d}"))
@@ -1295,7 +1299,7 @@ def test_list_max_results_defaults_to_10() -> None:
     [(101, "less than or equal to 100"), (0, "greater than or equal to 1")],
 )
 def test_list_max_results_outside_1_to_100_is_refused(value: int, rule: str) -> None:
-    """SPEC §9: MaxResults is 1..100."""
+    """behaviour §9: MaxResults is 1..100."""
     emu = emulator()
     error = expect(
         errors.ValidationException, "ListTrainingJobs", emu.list_training_jobs, MaxResults=value
@@ -1306,7 +1310,7 @@ def test_list_max_results_outside_1_to_100_is_refused(value: int, rule: str) -> 
 
 
 def test_list_max_results_100_and_1_are_accepted() -> None:
-    """SPEC §9: the bounds are inclusive."""
+    """behaviour §9: the bounds are inclusive."""
     emu = emulator()
     emu.create_training_job(**request("a"))
     emu.create_training_job(**request("b"))
@@ -1324,7 +1328,7 @@ def test_list_max_results_100_and_1_are_accepted() -> None:
     ],
 )
 def test_list_enum_members_outside_their_set_are_refused(member: str, value: str) -> None:
-    """SPEC §9 / D16: enums are enforced."""
+    """behaviour §9.1 / D16: enums are enforced."""
     emu = emulator()
     error = expect(
         errors.ValidationException, "ListTrainingJobs", emu.list_training_jobs, **{member: value}
@@ -1413,7 +1417,7 @@ def forged(payload: Any) -> str:
     ids=["str-for-time", "nulls", "int-for-name", "object-for-status"],
 )
 def test_forged_next_token_is_a_validation_error_not_a_crash(token: str, sort_by: str) -> None:
-    """SPEC §9 / D20: NextToken is opaque; one the service did not issue is refused with
+    """behaviour §9.6 / D20: NextToken is opaque; one the service did not issue is refused with
     ValidationException (errors come from warmpool.errors)."""
     emu = scenario()
     error = expect(
@@ -1464,7 +1468,7 @@ def test_jobs_inserted_before_the_cursor_do_not_shift_later_pages() -> None:
 
 
 def test_summaries_carry_warm_pool_status_and_end_time_only_when_terminal() -> None:
-    """SPEC §9 / aws-facts §3.4: summaries carry WarmPoolStatus; TrainingEndTime only when
+    """behaviour §9.6 / botocore's model: summaries carry WarmPoolStatus; TrainingEndTime only when
     terminal."""
     emu = scenario()
     summaries = {s["TrainingJobName"]: s for s in emu.list_training_jobs()["TrainingJobSummaries"]}
@@ -1500,7 +1504,7 @@ def test_summaries_carry_warm_pool_status_and_end_time_only_when_terminal() -> N
 def test_unknown_parameters_are_refused_by_every_operation(
     operation: str, method: str, args: dict[str, Any]
 ) -> None:
-    """SPEC §9: every operation validates its request against the model."""
+    """behaviour §9: every operation validates its request against the model."""
     emu = available_job()
     before = describe(emu, "job-a")
     before.pop("ResponseMetadata")
@@ -1513,14 +1517,14 @@ def test_unknown_parameters_are_refused_by_every_operation(
 
 
 def test_list_with_no_jobs_is_empty_without_a_token() -> None:
-    """SPEC §9: an empty account lists nothing."""
+    """behaviour §9: an empty account lists nothing."""
     response = emulator().list_training_jobs()
     assert response["TrainingJobSummaries"] == []
     assert "NextToken" not in response
 
 
 def test_changing_a_describe_response_after_a_profiler_update_does_not_change_the_job() -> None:
-    """D18, SPEC §9: updated ProfilerConfig shows in DescribeTrainingJob, and responses are
+    """D18, behaviour §9.3: updated ProfilerConfig shows in DescribeTrainingJob, and responses are
     copies (bad input never changes state; neither does editing a response)."""
     emu = emulator(training_seconds=None)
     emu.create_training_job(**request("profiled"))
@@ -1538,7 +1542,7 @@ def test_changing_a_describe_response_after_a_profiler_update_does_not_change_th
     "stamp", ["2026-01-01T00:00:00.5Z", "2026-01-01T00:00:00,5+00:00", "2026-01-01 00:00:00.5z"]
 )
 def test_list_time_filters_take_every_iso_8601_form_the_request_check_accepts(stamp: str) -> None:
-    """D20, SPEC §9: a timestamp string that passes validation filters the list, on every
+    """D20, behaviour §9.6: a timestamp string that passes validation filters the list, on every
     supported Python (3.10's fromisoformat alone refuses one-digit fractions and commas)."""
     emu = emulator()
     emu.create_training_job(**request("early"))

@@ -1,4 +1,4 @@
-"""warmpool.aws: real boto3 clients answered in-process by an emulator (issue 3).
+"""warmpool.aws: real boto3 clients answered in-process by an emulator (behaviour §12.1).
 
 Every call here goes through a real botocore client: botocore's own parameter validation,
 events, paginators and exception classes, with the emulator answering at ``before-call``.
@@ -62,12 +62,12 @@ def client(emu: WarmPoolEmulator) -> Iterator[Any]:
     detach(sm)
 
 
-# --- the seed's walk-through, through boto3 ----------------------------------------------------
+# --- the AWS guide's walk-through, through boto3 ---------------------------------------------
 
 
-def test_seed_walkthrough_through_a_boto3_client(emu: WarmPoolEmulator, client: Any) -> None:
+def test_guide_walkthrough_through_a_boto3_client(emu: WarmPoolEmulator, client: Any) -> None:
     """Create, describe, list with WarmPoolStatusEquals, update keep-alive to 3600, reuse,
-    terminate with 0: the seed's console and API walk-through, all through boto3 (D28)."""
+    terminate with 0: the AWS guide's console and API walk-through, all through boto3 (D28)."""
     arn = client.create_training_job(**request("my-training-job-1", keep_alive=1800))
     assert arn["TrainingJobArn"].endswith(":training-job/my-training-job-1")
     first = client.describe_training_job(TrainingJobName="my-training-job-1")

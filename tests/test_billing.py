@@ -1,4 +1,4 @@
-"""The billing ledger: retained and training intervals, totals, windows and cost (SPEC §8, D27).
+"""The billing ledger: retained and training intervals, totals, windows, cost (behaviour §8, D27).
 
 Default timing: a job created at 0 with the factory's 600 s plan trains 180..780 and is
 released at 780.
@@ -67,7 +67,7 @@ def two_types() -> WarmPoolEmulator:
 
 
 def test_reused_pool_records_an_interval_ending_reused() -> None:
-    """SPEC §8 / D27: the retained interval ends Reused when a matching job takes the pool."""
+    """behaviour §8 / D27: the retained interval ends Reused when a matching job takes the pool."""
     emu = available_at_1000(count=3)
     emu.create_training_job(**request("job-b", instance_count=3))
     assert list(emu.billing.retained) == [
@@ -77,7 +77,7 @@ def test_reused_pool_records_an_interval_ending_reused() -> None:
 
 
 def test_expired_pool_records_an_interval_ending_expired() -> None:
-    """SPEC §8 / D27: keep-alive expiry ends the interval with Expired."""
+    """behaviour §8 / D27: keep-alive expiry ends the interval with Expired."""
     emu = emulator()
     emu.create_training_job(**request("job-a", keep_alive=300))
     emu.advance(2000)
@@ -87,7 +87,7 @@ def test_expired_pool_records_an_interval_ending_expired() -> None:
 
 
 def test_released_pool_records_an_interval_ending_released() -> None:
-    """SPEC §8 / D27: UpdateTrainingJob keep-alive 0 ends the interval with Released."""
+    """behaviour §8 / D27: UpdateTrainingJob keep-alive 0 ends the interval with Released."""
     emu = available_at_1000(count=2)
     emu.update_training_job(TrainingJobName="job-a", ResourceConfig={"KeepAlivePeriodInSeconds": 0})
     assert list(emu.billing.retained) == [
@@ -96,7 +96,7 @@ def test_released_pool_records_an_interval_ending_released() -> None:
 
 
 def test_patch_update_records_an_interval_ending_patch_update() -> None:
-    """SPEC §8 / D27: a patch update ends the interval with PatchUpdate."""
+    """behaviour §8 / D27: a patch update ends the interval with PatchUpdate."""
     emu = available_at_1000()
     assert emu.apply_patch_update() == 1
     assert list(emu.billing.retained) == [
@@ -105,7 +105,7 @@ def test_patch_update_records_an_interval_ending_patch_update() -> None:
 
 
 def test_lifetime_cap_records_an_interval_ending_lifetime_cap() -> None:
-    """SPEC §8 / D13 / D27: the chain cap (launch 180 + 1000) ends the interval first."""
+    """behaviour §8 / D13 / D27: the chain cap (launch 180 + 1000) ends the interval first."""
     limits = Limits(max_keep_alive_seconds=3600, max_pool_lifetime_seconds=1000)
     emu = available_at_1000(limits=limits)
     emu.advance(1000)
@@ -115,7 +115,7 @@ def test_lifetime_cap_records_an_interval_ending_lifetime_cap() -> None:
 
 
 def test_each_available_stint_of_a_chain_is_its_own_interval() -> None:
-    """SPEC §8: one retained interval per Available stint, per job, same cluster."""
+    """behaviour §8: one retained interval per Available stint, per job, same cluster."""
     emu = available_at_1000()
     emu.create_training_job(**request("job-b", keep_alive=100))  # warm: trains 1020..1620
     emu.advance(1000)  # job-b Available 1620..1720, then Expired
@@ -129,7 +129,7 @@ def test_each_available_stint_of_a_chain_is_its_own_interval() -> None:
 
 
 def test_pools_never_kept_record_no_retained_interval() -> None:
-    """SPEC §8: only Available stints are retained intervals."""
+    """behaviour §8: only Available stints are retained intervals."""
     emu = emulator(warm_pool=0)
     emu.create_training_job(**request("job-a"))
     emu.advance(1000)
@@ -139,7 +139,7 @@ def test_pools_never_kept_record_no_retained_interval() -> None:
 
 
 def test_retained_billable_seconds_round_up() -> None:
-    """SPEC §4 / §8: billable = ceil(end - start); instance-seconds = billable x count."""
+    """behaviour §4 / §8: billable = ceil(end - start); instance-seconds = billable x count."""
     emu = emulator(training_seconds=600.25)  # released at 780.25
     emu.create_training_job(**request("job-a", instance_count=4))
     emu.advance(1000.5)
@@ -151,7 +151,8 @@ def test_retained_billable_seconds_round_up() -> None:
 
 
 def test_per_job_retained_billable_time_equals_the_ledger_record() -> None:
-    """SPEC §8 / D12: ResourceRetainedBillableTimeInSeconds is the ledger's billable seconds."""
+    """behaviour §8 / D12: ResourceRetainedBillableTimeInSeconds is the ledger's billable
+    seconds."""
     emu = emulator(training_seconds=333.3)
     emu.create_training_job(**request("a", keep_alive=100))
     emu.create_training_job(**request("b", keep_alive=900, volume_size=60))
@@ -173,7 +174,7 @@ def test_per_job_retained_billable_time_equals_the_ledger_record() -> None:
 
 
 def test_training_interval_is_billable_time_times_instance_count() -> None:
-    """SPEC §8: each job's training interval is BillableTimeInSeconds x count."""
+    """behaviour §8: each job's training interval is BillableTimeInSeconds x count."""
     emu = emulator(training_seconds=600.2)
     emu.create_training_job(**request("job-a", instance_count=3))
     emu.advance(1000)
@@ -186,7 +187,7 @@ def test_training_interval_is_billable_time_times_instance_count() -> None:
 
 
 def test_job_that_never_trained_records_no_training_interval() -> None:
-    """SPEC §5.5 / §8: no training, nothing billed for training."""
+    """behaviour §5.5 / §8: no training, nothing billed for training."""
     emu = emulator()
     emu.create_training_job(**request("early"))
     emu.stop_training_job(TrainingJobName="early")
@@ -195,7 +196,7 @@ def test_job_that_never_trained_records_no_training_interval() -> None:
 
 
 def test_heterogeneous_job_records_one_training_interval_per_instance_group() -> None:
-    """SPEC §8: training is billed per instance type and count of each group."""
+    """behaviour §8: training is billed per instance type and count of each group."""
     emu = emulator()
     groups = [
         {"InstanceType": INSTANCE_TYPE, "InstanceCount": 1, "InstanceGroupName": "g1"},
@@ -212,7 +213,7 @@ def test_heterogeneous_job_records_one_training_interval_per_instance_group() ->
 
 
 def test_totals_by_instance_type_role_and_job() -> None:
-    """SPEC §8 / D27: totals grouped by instance type, role and job."""
+    """behaviour §8 / D27: totals grouped by instance type, role and job."""
     emu = two_types()
     a = BillingTotals(
         retained_seconds=220,
@@ -316,7 +317,7 @@ def test_include_open_adds_available_pools_as_if_they_ended_now() -> None:
 
 
 def test_cost_uses_the_price_table_per_instance_hour() -> None:
-    """SPEC §8 / D27: cost = instance-seconds / 3600 x USD per instance-hour."""
+    """behaviour §8 / D27: cost = instance-seconds / 3600 x USD per instance-hour."""
     emu = emulator(prices={INSTANCE_TYPE: 0.36, OTHER_TYPE: 0.72}, warm_pool=10)
     emu.create_training_job(**request("job-a", instance_count=2))
     emu.advance(1000)
@@ -392,7 +393,7 @@ _FIELDS = (
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=billing_ops, warm_pool=st.sampled_from([1, 3, 10]))
 def test_billed_totals_never_shrink(ops: list[tuple[Any, ...]], warm_pool: int) -> None:
-    """SPEC §11 / D27: billed seconds never shrink; closed records never change."""
+    """behaviour §11 / D27: billed seconds never shrink; closed records never change."""
     plans: dict[str, JobPlan | None] = {}
     emu = WarmPoolEmulator(
         quotas={INSTANCE_TYPE: Quota(warm_pool=warm_pool)},

@@ -1,4 +1,4 @@
-"""The virtual clock: event ordering, advancing, timestamps and durations (SPEC §4, D5, D6).
+"""The virtual clock: event ordering, advancing, timestamps and durations (behaviour §4, D5, D6).
 
 Ordering is checked through real emulator scenarios whose outcome depends on it, and with
 Hypothesis on a bare :class:`~warmpool.VirtualClock`.
@@ -55,7 +55,7 @@ def datetimes(value: Any) -> Iterator[datetime]:
 
 @pytest.mark.parametrize(("b_training", "b_kept"), [(700, True), (699, False)])
 def test_release_at_t_sees_quota_freed_by_expiry_at_t(b_training: int, b_kept: bool) -> None:
-    """SPEC §4 / D5: expiries fire before releases at the same instant, so a release at t sees
+    """behaviour §4 / D5: expiries fire before releases at the same instant, so a release at t sees
     the warm pool quota freed by a pool expiring at t."""
     emu = emulator(
         warm_pool=1, workload=plans_by_name({"a": seconds(600), "b": seconds(b_training)})
@@ -78,7 +78,7 @@ def test_release_at_t_sees_quota_freed_by_expiry_at_t(b_training: int, b_kept: b
 
 
 def test_release_fires_before_training_start_at_same_instant() -> None:
-    """SPEC §4 / D5: releases fire before training starts due at the same instant, even when
+    """behaviour §4 / D5: releases fire before training starts due at the same instant, even when
     the starting job was created first."""
     emu = emulator(
         workload=plans_by_name({"pool": seconds(10), "a": seconds(100), "b": seconds(160)})
@@ -95,7 +95,7 @@ def test_release_fires_before_training_start_at_same_instant() -> None:
 
 
 def test_same_kind_fires_in_job_creation_order() -> None:
-    """SPEC §4 / D5: within one kind, events due at the same instant fire in job creation order
+    """behaviour §4 / D5: within one kind, events due at the same instant fire in job creation order
     (not in the order they were scheduled): the first-created job gets the last quota slot."""
     emu = emulator(
         warm_pool=1,
@@ -120,7 +120,7 @@ def test_same_kind_fires_in_job_creation_order() -> None:
 
 @pytest.mark.parametrize(("at", "reused"), [(2580, False), (2579.5, True)])
 def test_create_at_exact_expiry_instant_does_not_reuse(at: float, reused: bool) -> None:
-    """SPEC §4 / D5: an API call at t sees every event due at t, so a keep-alive ending at
+    """behaviour §4 / D5: an API call at t sees every event due at t, so a keep-alive ending at
     exactly t is gone for a job created at t."""
     emu = emulator()
     emu.create_training_job(**request("a", keep_alive=1800))  # released 780, expires 2580
@@ -145,7 +145,7 @@ def test_create_at_exact_expiry_instant_does_not_reuse(at: float, reused: bool) 
 
 
 def test_two_creates_at_one_instant_cannot_share_pool() -> None:
-    """SPEC §6 / D4: two jobs created at the same instant never take the same pool."""
+    """behaviour §6.5 / D4: two jobs created at the same instant never take the same pool."""
     emu = emulator()
     emu.create_training_job(**request("a"))
     emu.advance(COLD + TRAIN)
@@ -165,7 +165,7 @@ def test_two_creates_at_one_instant_cannot_share_pool() -> None:
 
 
 def test_advance_fires_events_due_at_or_before_target() -> None:
-    """SPEC §4: advance(dt) fires every event due at or before now + dt before it returns."""
+    """behaviour §4: advance(dt) fires every event due at or before now + dt before it returns."""
     emu = emulator()
     emu.create_training_job(**request("a"))
     emu.advance(COLD - 1)
@@ -181,7 +181,7 @@ def test_advance_fires_events_due_at_or_before_target() -> None:
 
 
 def test_advance_zero_fires_events_due_now() -> None:
-    """SPEC §4: advance(0) is allowed and changes nothing that is not due."""
+    """behaviour §4: advance(0) is allowed and changes nothing that is not due."""
     emu = emulator()
     emu.create_training_job(**request("a"))
     emu.advance(0)
@@ -191,7 +191,7 @@ def test_advance_zero_fires_events_due_now() -> None:
 
 @pytest.mark.parametrize("amount", [-1, -0.001, math.nan, math.inf, -math.inf], ids=repr)
 def test_negative_nan_or_infinite_advance_refused(amount: float) -> None:
-    """SPEC §4 / D5: the clock never moves backwards; advancing by a negative (or non-finite)
+    """behaviour §4 / D5: the clock never moves backwards; advancing by a negative (or non-finite)
     amount is a ValueError and changes nothing."""
     emu = emulator()
     emu.create_training_job(**request("a"))
@@ -204,7 +204,7 @@ def test_negative_nan_or_infinite_advance_refused(amount: float) -> None:
 
 @pytest.mark.parametrize("amount", [True, False, "10", None], ids=repr)
 def test_non_number_advance_refused(amount: Any) -> None:
-    """SPEC §4: advance takes int or float seconds; bool, str and None are refused."""
+    """behaviour §4: advance takes int or float seconds; bool, str and None are refused."""
     emu = emulator()
     with pytest.raises((TypeError, ValueError)):
         emu.advance(amount)
@@ -212,7 +212,7 @@ def test_non_number_advance_refused(amount: Any) -> None:
 
 
 def test_run_until_backwards_refused() -> None:
-    """SPEC §4: run_until a time before now is a ValueError (as a number or a datetime)."""
+    """behaviour §4: run_until a time before now is a ValueError (as a number or a datetime)."""
     emu = emulator()
     emu.advance(100)
     with pytest.raises(ValueError, match=BACKWARDS):
@@ -225,7 +225,7 @@ def test_run_until_backwards_refused() -> None:
 
 
 def test_run_until_accepts_datetime() -> None:
-    """SPEC §10: run_until(t) takes seconds since the epoch or a datetime."""
+    """behaviour §10.1: run_until(t) takes seconds since the epoch or a datetime."""
     emu = emulator()
     emu.create_training_job(**request("a"))
     emu.run_until(emu.clock.epoch + timedelta(seconds=COLD))
@@ -234,7 +234,7 @@ def test_run_until_accepts_datetime() -> None:
 
 
 def test_int_and_float_seconds_accepted() -> None:
-    """SPEC §4 / D5: int and float seconds are both accepted."""
+    """behaviour §4 / D5: int and float seconds are both accepted."""
     emu = emulator(timing=Timing(cold_start_seconds=0.25), training_seconds=1.5)
     emu.create_training_job(**request("a"))
     emu.advance(0.125)
@@ -249,7 +249,7 @@ def test_int_and_float_seconds_accepted() -> None:
 
 
 def test_api_call_fires_events_due_now_before_returning() -> None:
-    """SPEC §4: a call runs, then every event now due fires before it returns
+    """behaviour §4: a call runs, then every event now due fires before it returns
     (stopping_seconds=0: Stopped when stop_training_job returns)."""
     emu = emulator(training_seconds=None)
     emu.create_training_job(**request("a"))
@@ -262,7 +262,7 @@ def test_api_call_fires_events_due_now_before_returning() -> None:
 
 
 def test_zero_second_warm_start_trains_when_create_returns() -> None:
-    """SPEC §4: events due at the call's instant fire before it returns (warm start 0 s)."""
+    """behaviour §4: events due at the call's instant fire before it returns (warm start 0 s)."""
     emu = emulator(timing=Timing(warm_start_seconds=0))
     emu.create_training_job(**request("a"))
     emu.advance(COLD + TRAIN)
@@ -271,7 +271,7 @@ def test_zero_second_warm_start_trains_when_create_returns() -> None:
 
 
 def test_stopping_seconds_keep_job_stopping_until_due() -> None:
-    """SPEC §5.4 / D9: Stopping lasts stopping_seconds, then Stopped at exactly that time."""
+    """behaviour §5.4 / D9: Stopping lasts stopping_seconds, then Stopped at exactly that time."""
     emu = emulator(training_seconds=None, timing=Timing(stopping_seconds=30))
     emu.create_training_job(**request("a"))
     emu.advance(COLD + 5)
@@ -289,7 +289,7 @@ def test_stopping_seconds_keep_job_stopping_until_due() -> None:
 
 
 def test_timestamps_are_aware_utc_datetimes_at_epoch_plus_now() -> None:
-    """SPEC §4 / D5: response timestamps are timezone-aware UTC datetimes = epoch + now."""
+    """behaviour §4 / D5: response timestamps are timezone-aware UTC datetimes = epoch + now."""
     emu = emulator()
     epoch = emu.clock.epoch
     assert epoch == datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -311,7 +311,7 @@ def test_timestamps_are_aware_utc_datetimes_at_epoch_plus_now() -> None:
 
 
 def test_custom_epoch() -> None:
-    """SPEC §4 / D5: the epoch is configurable (any aware datetime; responses are in UTC)."""
+    """behaviour §4 / D5: the epoch is configurable (any aware datetime; responses are in UTC)."""
     epoch = datetime(2030, 5, 6, 9, 8, 7, tzinfo=timezone(timedelta(hours=2)))
     emu = emulator(clock=VirtualClock(epoch))
     assert emu.clock.epoch == epoch
@@ -324,7 +324,7 @@ def test_custom_epoch() -> None:
 
 
 def test_naive_epoch_refused() -> None:
-    """SPEC §4: the epoch is a timezone-aware datetime."""
+    """behaviour §4: the epoch is a timezone-aware datetime."""
     with pytest.raises(ValueError, match=r"(?i)aware|tz|time ?zone"):
         VirtualClock(datetime(2026, 1, 1))
 
@@ -333,7 +333,7 @@ def test_naive_epoch_refused() -> None:
 
 
 def test_durations_rounded_up_to_whole_seconds() -> None:
-    """SPEC §4 / §5.5 / §6: durations are ceil(end - start)."""
+    """behaviour §4 / §5.5 / §6: durations are ceil(end - start)."""
     emu = emulator(training_seconds=600.2)
     emu.create_training_job(**request("a"))
     emu.advance(COLD + 600.2)
@@ -381,7 +381,7 @@ def test_zero_second_training_reports_one_second() -> None:
 
 
 def test_no_training_duration_without_training_start() -> None:
-    """SPEC §5.5: TrainingTimeInSeconds / BillableTimeInSeconds only if training started."""
+    """behaviour §5.5: TrainingTimeInSeconds / BillableTimeInSeconds only if training started."""
     emu = emulator()
     emu.create_training_job(**request("a"))
     emu.advance(10)
@@ -436,7 +436,7 @@ class Oracle:
 def test_clock_fires_in_time_priority_order_insertion_order(
     schedule: list[tuple[float, int, int]], steps: list[float]
 ) -> None:
-    """SPEC §4 / D5: a bare VirtualClock fires by (time, priority, order, insertion) and
+    """behaviour §4 / D5: a bare VirtualClock fires by (time, priority, order, insertion) and
     advance fires everything due at or before now + dt; now never decreases."""
     clock = VirtualClock()
     oracle = Oracle(clock)
@@ -462,7 +462,7 @@ def test_clock_orders_events_scheduled_while_firing(
     schedule: list[tuple[tuple[float, int, int], list[tuple[float, int, int]]]],
     steps: list[float],
 ) -> None:
-    """SPEC §4 / D5: events scheduled by callbacks (at or after now) keep the same order and
+    """behaviour §4 / D5: events scheduled by callbacks (at or after now) keep the same order and
     fire within the same advance when due."""
     clock = VirtualClock()
     oracle = Oracle(clock)
@@ -480,7 +480,7 @@ def test_clock_orders_events_scheduled_while_firing(
 
 
 def test_clock_refuses_scheduling_in_the_past() -> None:
-    """SPEC §4: nothing can be scheduled before now (the clock never moves backwards)."""
+    """behaviour §4: nothing can be scheduled before now (the clock never moves backwards)."""
     clock = VirtualClock()
     clock.advance(10)
     with pytest.raises(ValueError, match=BACKWARDS):
@@ -492,7 +492,7 @@ def test_clock_refuses_scheduling_in_the_past() -> None:
     assert clock.now == 10
 
 
-# -- the clock's range (SPEC §4, D5) -------------------------------------------------------------
+# -- the clock's range (behaviour §4, D5) ----------------------------------------------------------
 
 LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
 

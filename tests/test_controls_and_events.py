@@ -1,5 +1,5 @@
 """Simulation controls, the workload hook, the event log, determinism and IAM on create
-(SPEC §10, §11, §9 IAM; D8, D10, D21, D24-D26).
+(behaviour §10, §11, §9.7 IAM; D8, D10, D21, D24-D26).
 
 Default timing: cold start 180 s, warm start 20 s, stopping 0 s.
 """
@@ -69,7 +69,7 @@ def allow_create(condition: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return statement
 
 
-SEED_POLICY = policy(
+GUIDE_POLICY = policy(
     {**allow_create({"NumericLessThanIfExists": {KEY: 1800}}), "Sid": "EnforceKeepAlivePeriodLimit"}
 )
 
@@ -90,7 +90,7 @@ def test_control_error_is_not_a_warm_pool_error() -> None:
 
 
 def test_complete_while_training_completes_now() -> None:
-    """SPEC §10 / D24: complete_training_job ends training successfully now."""
+    """behaviour §10.2 / D24: complete_training_job ends training successfully now."""
     emu = emulator(training_seconds=None)
     emu.create_training_job(**request("j"))
     emu.advance(500)
@@ -102,7 +102,7 @@ def test_complete_while_training_completes_now() -> None:
 
 
 def test_complete_at_the_instant_training_starts_gives_one_billable_second() -> None:
-    """SPEC §4 / D6: at t=180 the start has fired; 0 s of training is billed as 1 s."""
+    """behaviour §4 / D6: at t=180 the start has fired; 0 s of training is billed as 1 s."""
     emu = emulator(training_seconds=None)
     emu.create_training_job(**request("j"))
     emu.advance(180)
@@ -151,7 +151,7 @@ def test_complete_after_training_ended_is_a_control_error(how: str) -> None:
 
 
 def test_fail_while_starting_fails_before_launch_and_keeps_no_pool() -> None:
-    """SPEC §5 / D24: fail any time InProgress; failed before launch keeps nothing."""
+    """behaviour §5 / D24: fail any time InProgress; failed before launch keeps nothing."""
     emu = emulator(training_seconds=None)
     emu.create_training_job(**request("j"))
     emu.advance(100)
@@ -170,7 +170,7 @@ def test_fail_while_starting_fails_before_launch_and_keeps_no_pool() -> None:
 
 @pytest.mark.parametrize("failure_class", ["AlgorithmError", "ClientError"])
 def test_fail_while_training_with_a_healthy_class_keeps_the_pool(failure_class: str) -> None:
-    """SPEC §5 / D10: AlgorithmError and ClientError leave a keepable cluster."""
+    """behaviour §5 / D10: AlgorithmError and ClientError leave a keepable cluster."""
     emu = emulator(training_seconds=None)
     emu.create_training_job(**request("j"))
     emu.advance(300)
@@ -182,7 +182,7 @@ def test_fail_while_training_with_a_healthy_class_keeps_the_pool(failure_class: 
 
 @pytest.mark.parametrize("failure_class", ["InternalServerError", "CapacityError"])
 def test_fail_while_training_with_another_class_terminates_the_pool(failure_class: str) -> None:
-    """SPEC §5 / D10: other failure classes leave an unhealthy cluster, never kept."""
+    """behaviour §5 / D10: other failure classes leave an unhealthy cluster, never kept."""
     emu = emulator(training_seconds=None)
     emu.create_training_job(**request("j"))
     emu.advance(300)
@@ -261,7 +261,7 @@ def patch_scenario() -> WarmPoolEmulator:
 
 
 def test_patch_update_of_one_type_terminates_only_its_available_pools() -> None:
-    """SPEC §10 / D24: apply_patch_update(type) returns how many it terminated."""
+    """behaviour §10.2 / D24: apply_patch_update(type) returns how many it terminated."""
     emu = patch_scenario()
     assert emu.apply_patch_update(INSTANCE_TYPE) == 2
     assert [pool_status(emu, n) for n in ("a", "b", "c", "busy")] == [
@@ -279,7 +279,7 @@ def test_patch_update_of_one_type_terminates_only_its_available_pools() -> None:
 
 
 def test_patch_update_without_a_type_terminates_every_available_pool() -> None:
-    """SPEC §10 / D24: without a type every Available pool goes; in-use clusters stay."""
+    """behaviour §10.2 / D24: without a type every Available pool goes; in-use clusters stay."""
     emu = patch_scenario()
     assert emu.apply_patch_update() == 3
     assert pool_status(emu, "c") == "Terminated"
@@ -303,7 +303,7 @@ def test_patch_update_of_a_type_without_pools_returns_0() -> None:
 
 
 def test_workload_hook_is_called_once_per_accepted_create_with_the_request() -> None:
-    """SPEC §10 / D25: the hook is given each accepted create request, once."""
+    """behaviour §10.3 / D25: the hook is given each accepted create request, once."""
     seen: list[dict[str, Any]] = []
 
     def hook(req: Mapping[str, Any]) -> JobPlan:
@@ -324,7 +324,7 @@ def test_workload_hook_is_called_once_per_accepted_create_with_the_request() -> 
 
 
 def test_workload_plan_with_a_failure_class_fails_the_job_after_its_duration() -> None:
-    """SPEC §10 / D25: a plan's outcome may be a failure with its class and message."""
+    """behaviour §10.3 / D25: a plan's outcome may be a failure with its class and message."""
     plans = {
         "client": JobPlan(300, failure_class="ClientError", failure_message="bad data"),
         "internal": JobPlan(300, failure_class="InternalServerError"),
@@ -374,7 +374,7 @@ def test_workload_type_error_does_not_take_an_available_pool() -> None:
 
 
 def test_without_a_plan_a_job_trains_until_its_max_runtime() -> None:
-    """SPEC §5.3 / D25 / D8: no plan -> training until a control, stop or max runtime, which
+    """behaviour §5.3 / D25 / D8: no plan -> training until a control, stop or max runtime, which
     ends as Stopped / MaxRuntimeExceeded (cluster kept)."""
     emu = WarmPoolEmulator(workload=lambda _r: None, quotas={INSTANCE_TYPE: Quota(warm_pool=1)})
     emu.create_training_job(**request("j", StoppingCondition={"MaxRuntimeInSeconds": 1000}))
@@ -411,7 +411,7 @@ def test_plan_equal_to_max_runtime_completes() -> None:
 
 
 def test_plan_longer_than_max_runtime_is_stopped_at_max_runtime() -> None:
-    """SPEC §5.3: max runtime ends a longer plan as Stopped / MaxRuntimeExceeded."""
+    """behaviour §5.3: max runtime ends a longer plan as Stopped / MaxRuntimeExceeded."""
     emu = emulator(training_seconds=1001)
     emu.create_training_job(**request("j", StoppingCondition={"MaxRuntimeInSeconds": 1000}))
     emu.advance(2000)
@@ -425,15 +425,15 @@ def test_plan_longer_than_max_runtime_is_stopped_at_max_runtime() -> None:
 # =============================================================================================
 
 
-def seed_walkthrough(emu: WarmPoolEmulator) -> None:
-    """The seed document's example: job 1 cold, job 2 reuses its pool 1000 s after release."""
+def guide_walkthrough(emu: WarmPoolEmulator) -> None:
+    """The AWS guide's example: job 1 cold, job 2 reuses its pool 1000 s after release."""
     emu.create_training_job(**request("my-training-job-1"))
     emu.advance(1780)
     emu.create_training_job(**request("my-training-job-2"))
     emu.advance(5000)
 
 
-SEED_EVENTS: list[Event] = [
+WALKTHROUGH_EVENTS: list[Event] = [
     JobCreated(0, "my-training-job-1", None),
     TrainingStarted(180, "my-training-job-1", 1, False),
     JobReleased(780, "my-training-job-1", "Completed", "Completed", 1),
@@ -447,11 +447,11 @@ SEED_EVENTS: list[Event] = [
 ]
 
 
-def test_event_log_of_the_seed_walkthrough() -> None:
-    """SPEC §10: typed, timestamped events in the order they happened."""
+def test_event_log_of_the_guide_walkthrough() -> None:
+    """behaviour §10: typed, timestamped events in the order they happened."""
     emu = emulator()
-    seed_walkthrough(emu)
-    assert list(emu.events) == SEED_EVENTS
+    guide_walkthrough(emu)
+    assert list(emu.events) == WALKTHROUGH_EVENTS
     assert describe(emu, "my-training-job-1")["WarmPoolStatus"] == {
         "Status": "Reused",
         "ResourceRetainedBillableTimeInSeconds": 1000,
@@ -460,26 +460,28 @@ def test_event_log_of_the_seed_walkthrough() -> None:
 
 
 def test_event_log_is_in_time_order() -> None:
-    """SPEC §4 / §10: events are appended as things happen, so times never decrease."""
+    """behaviour §4 / §10: events are appended as things happen, so times never decrease."""
     emu = emulator()
-    seed_walkthrough(emu)
+    guide_walkthrough(emu)
     times = [event.time for event in emu.events]
     assert times == sorted(times)
 
 
 def test_event_log_of_type_and_for_job() -> None:
-    """SPEC §10: the log can be filtered by type and by job."""
+    """behaviour §10: the log can be filtered by type and by job."""
     emu = emulator()
-    seed_walkthrough(emu)
-    assert emu.events.of_type(JobReleased) == [SEED_EVENTS[2], SEED_EVENTS[7]]
-    assert emu.events.of_type(PoolTerminated) == [SEED_EVENTS[9]]
-    assert emu.events.of_type(Event) == SEED_EVENTS
-    assert emu.events.for_job("my-training-job-1") == [SEED_EVENTS[i] for i in (0, 1, 2, 3, 5)]
+    guide_walkthrough(emu)
+    assert emu.events.of_type(JobReleased) == [WALKTHROUGH_EVENTS[2], WALKTHROUGH_EVENTS[7]]
+    assert emu.events.of_type(PoolTerminated) == [WALKTHROUGH_EVENTS[9]]
+    assert emu.events.of_type(Event) == WALKTHROUGH_EVENTS
+    assert emu.events.for_job("my-training-job-1") == [
+        WALKTHROUGH_EVENTS[i] for i in (0, 1, 2, 3, 5)
+    ]
     assert emu.events.for_job("nobody") == []
 
 
 def test_other_operations_are_logged() -> None:
-    """SPEC §10: stop, keep-alive updates, deletes and quota refusals are logged too."""
+    """behaviour §10: stop, keep-alive updates, deletes and quota refusals are logged too."""
     emu = emulator(quotas={INSTANCE_TYPE: Quota(training=1, warm_pool=1)}, training_seconds=None)
     emu.create_training_job(**request("j"))
     with pytest.raises(errors.ResourceLimitExceeded):
@@ -502,17 +504,17 @@ def test_other_operations_are_logged() -> None:
 
 
 def test_subscribe_delivers_every_event_and_unsubscribe_stops_it() -> None:
-    """SPEC §10 / D26: subscribers get every later event once; unsubscribing stops that."""
+    """behaviour §10.4 / D26: subscribers get every later event once; unsubscribing stops that."""
     emu = emulator()
     got: list[Event] = []
     unsubscribe = emu.events.subscribe(got.append)
     emu.create_training_job(**request("my-training-job-1"))
     emu.advance(1780)
-    assert got == SEED_EVENTS[:4]
+    assert got == WALKTHROUGH_EVENTS[:4]
     unsubscribe()
     emu.create_training_job(**request("my-training-job-2"))
     emu.advance(5000)
-    assert got == SEED_EVENTS[:4]
+    assert got == WALKTHROUGH_EVENTS[:4]
     unsubscribe()  # a second call is harmless
 
 
@@ -582,14 +584,14 @@ def test_subscriber_may_create_the_next_job_at_release_and_get_a_warm_start() ->
 
 
 def test_event_log_maxlen_keeps_the_newest_events_and_still_notifies_subscribers() -> None:
-    """SPEC §10 / D26: event_log_maxlen bounds the log without affecting subscribers."""
+    """behaviour §10.4 / D26: event_log_maxlen bounds the log without affecting subscribers."""
     emu = emulator(event_log_maxlen=3)
     got: list[Event] = []
     emu.events.subscribe(got.append)
-    seed_walkthrough(emu)
+    guide_walkthrough(emu)
     assert len(emu.events) == 3
-    assert list(emu.events) == SEED_EVENTS[-3:]
-    assert got == SEED_EVENTS
+    assert list(emu.events) == WALKTHROUGH_EVENTS[-3:]
+    assert got == WALKTHROUGH_EVENTS
 
 
 def test_event_log_maxlen_0_keeps_nothing() -> None:
@@ -597,9 +599,9 @@ def test_event_log_maxlen_0_keeps_nothing() -> None:
     emu = emulator(event_log_maxlen=0)
     got: list[Event] = []
     emu.events.subscribe(got.append)
-    seed_walkthrough(emu)
+    guide_walkthrough(emu)
     assert list(emu.events) == []
-    assert got == SEED_EVENTS
+    assert got == WALKTHROUGH_EVENTS
 
 
 # =============================================================================================
@@ -645,7 +647,7 @@ def scripted(emu: WarmPoolEmulator) -> list[Any]:
 
 
 def test_same_calls_give_identical_responses_and_event_logs() -> None:
-    """SPEC §11: deterministic: same calls, same responses (ResponseMetadata included) and
+    """behaviour §11: deterministic: same calls, same responses (ResponseMetadata included) and
     the same event log."""
     first, second = emulator(), emulator()
     responses = scripted(first), scripted(second)
@@ -671,9 +673,9 @@ def denied(emu: WarmPoolEmulator, req: Mapping[str, Any]) -> errors.AccessDenied
     return caught.value
 
 
-def test_seed_policy_allows_below_1800_and_absent_and_denies_1800() -> None:
-    """SPEC §9 / D21: NumericLessThanIfExists: below 1800 or absent key is allowed."""
-    emu = emulator(keep_alive_policy=SEED_POLICY)
+def test_guide_policy_allows_below_1800_and_absent_and_denies_1800() -> None:
+    """behaviour §9.7 / D21: NumericLessThanIfExists: below 1800 or absent key is allowed."""
+    emu = emulator(keep_alive_policy=GUIDE_POLICY)
     emu.create_training_job(**request("ok", keep_alive=1799))
     emu.create_training_job(**request("absent", keep_alive=None))
     error = denied(emu, request("too-long", keep_alive=1800))
@@ -684,8 +686,8 @@ def test_seed_policy_allows_below_1800_and_absent_and_denies_1800() -> None:
 
 
 def test_policy_as_json_text_is_accepted() -> None:
-    """SPEC §9: the policy document may be given in its JSON form."""
-    emu = emulator(keep_alive_policy=json.dumps(SEED_POLICY))
+    """behaviour §9: the policy document may be given in its JSON form."""
+    emu = emulator(keep_alive_policy=json.dumps(GUIDE_POLICY))
     denied(emu, request("too-long", keep_alive=3600))
     emu.create_training_job(**request("ok", keep_alive=60))
 
@@ -699,7 +701,7 @@ def test_missing_key_does_not_satisfy_a_plain_numeric_operator() -> None:
 
 
 def test_explicit_deny_wins_over_an_allow() -> None:
-    """SPEC §9 / D21: an explicit Deny that applies wins."""
+    """behaviour §9.7 / D21: an explicit Deny that applies wins."""
     document = policy(
         {"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"},
         {
@@ -718,7 +720,7 @@ def test_explicit_deny_wins_over_an_allow() -> None:
 
 
 def test_policy_without_an_allow_for_create_denies_every_create() -> None:
-    """SPEC §9: some Allow for the action must apply (implicit deny otherwise)."""
+    """behaviour §9: some Allow for the action must apply (implicit deny otherwise)."""
     document = policy(
         {"Effect": "Allow", "Action": "sagemaker:DescribeTrainingJob", "Resource": "*"}
     )
@@ -758,7 +760,7 @@ def test_iam_is_not_applied_to_other_operations() -> None:
 
 
 def test_policy_resource_patterns_match_the_training_job_arn() -> None:
-    """SPEC §9: statements apply to the job's ARN; '*' wildcards are allowed."""
+    """behaviour §9: statements apply to the job's ARN; '*' wildcards are allowed."""
     document = policy(
         {
             "Effect": "Allow",

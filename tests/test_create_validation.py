@@ -1,4 +1,4 @@
-"""CreateTrainingJob validation through the public API (SPEC §9 Create, D15, D16).
+"""CreateTrainingJob validation through the public API (behaviour §9.1 Create, D15, D16).
 
 Every rule is checked with the error's ``code``, ``operation`` and ``field`` and with a message
 that names the field and the rule. A refused create must leave the emulator exactly as it was:
@@ -20,7 +20,7 @@ from warmpool.events import QuotaRefused
 OP = "CreateTrainingJob"
 NAME_PATTERN = "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
 ROLE_PATTERN = r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
-SEED_POLICY: dict[str, Any] = {
+GUIDE_POLICY: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [
         {
@@ -71,10 +71,10 @@ def snapshot(emu: WarmPoolEmulator) -> dict[str, Any]:
 
 
 def busy_emulator(
-    *, policy: Mapping[str, Any] | None = SEED_POLICY
+    *, policy: Mapping[str, Any] | None = GUIDE_POLICY
 ) -> tuple[WarmPoolEmulator, CountingWorkload]:
     """An emulator with an ``Available`` pool (``pool-job``) and a starting job (``busy-job``),
-    a training limit of 2 m5 instances (both used) and, by default, the seed IAM policy."""
+    a training limit of 2 m5 instances (both used) and, by default, the AWS guide's IAM policy."""
     hook = CountingWorkload()
     emu = WarmPoolEmulator(
         quotas={INSTANCE_TYPE: Quota(training=2, warm_pool=5)},
@@ -147,7 +147,7 @@ def role_of_length(n: int) -> str:
     ["bad_name", "-leading", "trailing-", "has space", "dot.name", "under_score-1", "a-", "-"],
 )
 def test_training_job_name_outside_the_pattern_is_refused(name: str) -> None:
-    """SPEC §9: TrainingJobName must fully match [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}."""
+    """behaviour §9: TrainingJobName must fully match [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}."""
     error = invalid(request(name))
     assert_names(
         error, "TrainingJobName", "trainingJobName", f"regular expression pattern: {NAME_PATTERN}"
@@ -156,7 +156,7 @@ def test_training_job_name_outside_the_pattern_is_refused(name: str) -> None:
 
 
 def test_training_job_name_of_64_characters_is_refused_for_its_length() -> None:
-    """SPEC §9 / aws-facts §2.5: TrainingJobName is 1..63 characters."""
+    """behaviour §9.1 / botocore's model: TrainingJobName is 1..63 characters."""
     error = invalid(request("a" * 64))
     assert error.field == "TrainingJobName"
     assert "'trainingJobName'" in error.message
@@ -164,14 +164,14 @@ def test_training_job_name_of_64_characters_is_refused_for_its_length() -> None:
 
 
 def test_training_job_name_must_match_fully_not_just_a_prefix() -> None:
-    """SPEC §9: the pattern is a full match (valid prefix 'ok' then '_x' is refused)."""
+    """behaviour §9: the pattern is a full match (valid prefix 'ok' then '_x' is refused)."""
     error = invalid(request("ok_x"))
     assert_names(error, "TrainingJobName", "trainingJobName", "regular expression pattern")
 
 
 @pytest.mark.parametrize("name", ["a", "0", "a--b", "A1-b2---c3", "x" * 63, "a" + "-" * 61 + "b"])
 def test_training_job_names_in_the_pattern_are_accepted_including_hyphen_runs(name: str) -> None:
-    """SPEC §9: hyphen runs between alphanumerics are allowed, up to 63 characters."""
+    """behaviour §9: hyphen runs between alphanumerics are allowed, up to 63 characters."""
     body = accepted(request(name))
     assert body["TrainingJobName"] == name
 
@@ -180,7 +180,7 @@ def test_training_job_names_in_the_pattern_are_accepted_including_hyphen_runs(na
 
 
 def test_duplicate_name_of_a_running_job_is_resource_in_use() -> None:
-    """SPEC §9: a live job of the same name -> ResourceInUse."""
+    """behaviour §9: a live job of the same name -> ResourceInUse."""
     emu = emulator()
     emu.create_training_job(**request("dup"))
     error = refuse(emu, request("dup", volume_size=99), errors.ResourceInUse)
@@ -190,7 +190,7 @@ def test_duplicate_name_of_a_running_job_is_resource_in_use() -> None:
 
 
 def test_duplicate_name_of_a_completed_job_is_still_resource_in_use() -> None:
-    """SPEC §9: a job record lives until deleted; its name stays taken while it is terminal."""
+    """behaviour §9: a job record lives until deleted; its name stays taken while it is terminal."""
     emu = emulator(warm_pool=0)
     emu.create_training_job(**request("dup"))
     emu.advance(1000)
@@ -199,7 +199,7 @@ def test_duplicate_name_of_a_completed_job_is_still_resource_in_use() -> None:
 
 
 def test_name_is_accepted_again_after_the_job_is_deleted() -> None:
-    """SPEC §9 / D19: after DeleteTrainingJob the name is free."""
+    """behaviour §9.5 / D19: after DeleteTrainingJob the name is free."""
     emu = emulator()
     emu.create_training_job(**request("again", keep_alive=None))
     emu.advance(1000)
@@ -214,7 +214,7 @@ def test_name_is_accepted_again_after_the_job_is_deleted() -> None:
 
 
 def test_role_arn_shorter_than_20_characters_is_refused() -> None:
-    """SPEC §9: RoleArn has 20..2048 characters."""
+    """behaviour §9: RoleArn has 20..2048 characters."""
     error = invalid(request("r", role="arn:aws:iam::1:r/x"))
     assert error.field == "RoleArn"
     assert "'roleArn'" in error.message
@@ -222,7 +222,7 @@ def test_role_arn_shorter_than_20_characters_is_refused() -> None:
 
 
 def test_role_arn_of_2049_characters_is_refused_and_2048_accepted() -> None:
-    """SPEC §9: RoleArn has at most 2048 characters."""
+    """behaviour §9: RoleArn has at most 2048 characters."""
     error = invalid(request("r", role=role_of_length(2049)))
     assert_names(error, "RoleArn", "roleArn", "Member must have length less than or equal to 2048")
     assert accepted(request("r", role=role_of_length(2048)))["RoleArn"] == role_of_length(2048)
@@ -239,7 +239,7 @@ def test_role_arn_of_2049_characters_is_refused_and_2048_accepted() -> None:
     ],
 )
 def test_role_arn_outside_the_pattern_is_refused(role: str) -> None:
-    """SPEC §9: RoleArn must fully match the IAM role ARN pattern."""
+    """behaviour §9: RoleArn must fully match the IAM role ARN pattern."""
     error = invalid(request("r", role=role))
     assert_names(error, "RoleArn", "roleArn", f"regular expression pattern: {ROLE_PATTERN}")
 
@@ -249,7 +249,7 @@ def test_role_arn_outside_the_pattern_is_refused(role: str) -> None:
     [ROLE, "arn:aws-cn:iam::123456789012:role/path/to/Role_1+=,.@-"],
 )
 def test_role_arns_in_the_pattern_are_accepted(role: str) -> None:
-    """SPEC §9: valid role ARNs, partitions included, are accepted."""
+    """behaviour §9: valid role ARNs, partitions included, are accepted."""
     assert accepted(request("r", role=role))["RoleArn"] == role
 
 
@@ -257,7 +257,7 @@ def test_role_arns_in_the_pattern_are_accepted(role: str) -> None:
 
 
 def test_missing_resource_config_is_refused() -> None:
-    """SPEC §9 / D16: ResourceConfig is required by warmpool."""
+    """behaviour §9.1 / D16: ResourceConfig is required by warmpool."""
     req = request("rc")
     del req["ResourceConfig"]
     error = invalid(req)
@@ -265,7 +265,7 @@ def test_missing_resource_config_is_refused() -> None:
 
 
 def test_resource_config_without_instance_type_is_refused() -> None:
-    """SPEC §9 / D16: ResourceConfig needs InstanceType (unless InstanceGroups)."""
+    """behaviour §9.1 / D16: ResourceConfig needs InstanceType (unless InstanceGroups)."""
     error = invalid(with_resource("rc", InstanceCount=1, VolumeSizeInGB=50))
     assert_names(
         error,
@@ -276,7 +276,7 @@ def test_resource_config_without_instance_type_is_refused() -> None:
 
 
 def test_resource_config_without_instance_count_is_refused() -> None:
-    """SPEC §9 / D16: ResourceConfig needs InstanceCount >= 1."""
+    """behaviour §9.1 / D16: ResourceConfig needs InstanceCount >= 1."""
     error = invalid(with_resource("rc", InstanceType=INSTANCE_TYPE))
     assert_names(
         error,
@@ -287,7 +287,7 @@ def test_resource_config_without_instance_count_is_refused() -> None:
 
 
 def test_instance_count_0_is_refused() -> None:
-    """SPEC §9: InstanceCount >= 1 (the model allows 0; warmpool does not)."""
+    """behaviour §9: InstanceCount >= 1 (the model allows 0; warmpool does not)."""
     error = invalid(request("rc", instance_count=0))
     assert_names(
         error,
@@ -373,7 +373,7 @@ def test_instance_preferences_are_refused_as_not_emulated() -> None:
 
 @pytest.mark.parametrize("value", [True, False])
 def test_keep_alive_bool_is_refused_as_not_an_integer(value: bool) -> None:
-    """SPEC §9: KeepAlivePeriodInSeconds is an int, not a bool."""
+    """behaviour §9: KeepAlivePeriodInSeconds is an int, not a bool."""
     error = invalid(request("ka", keep_alive=value))
     assert_names(
         error,
@@ -385,7 +385,7 @@ def test_keep_alive_bool_is_refused_as_not_an_integer(value: bool) -> None:
 
 @pytest.mark.parametrize("value", ["60", 60.0, 1.5, None])
 def test_keep_alive_of_another_type_is_refused(value: Any) -> None:
-    """SPEC §9: KeepAlivePeriodInSeconds must be an int (None is refused as null)."""
+    """behaviour §9: KeepAlivePeriodInSeconds must be an int (None is refused as null)."""
     req = request("ka")
     req["ResourceConfig"]["KeepAlivePeriodInSeconds"] = value
     error = invalid(req)
@@ -394,7 +394,7 @@ def test_keep_alive_of_another_type_is_refused(value: Any) -> None:
 
 
 def test_negative_keep_alive_is_refused() -> None:
-    """SPEC §9: KeepAlivePeriodInSeconds is in 0..max."""
+    """behaviour §9: KeepAlivePeriodInSeconds is in 0..max."""
     error = invalid(request("ka", keep_alive=-1))
     assert_names(
         error,
@@ -407,10 +407,10 @@ def test_negative_keep_alive_is_refused() -> None:
 @pytest.mark.parametrize(
     ("limits", "maximum"),
     [(Limits.GUIDE_2022, 3600), (Limits.DOCS_CURRENT, 3600), (Limits.API_MODEL, 21600)],
-    ids=["seed", "docs-current", "api-model"],
+    ids=["guide-2022", "docs-current", "api-model"],
 )
 def test_keep_alive_maximum_follows_the_limits_preset(limits: Limits, maximum: int) -> None:
-    """SPEC §2 / §9 / D1: the maximum keep-alive is the preset's; max+1 is refused."""
+    """behaviour §2 / §9 / D1: the maximum keep-alive is the preset's; max+1 is refused."""
     error = invalid(request("over", keep_alive=maximum + 1), emu=emulator(limits=limits))
     assert_names(
         error,
@@ -423,7 +423,7 @@ def test_keep_alive_maximum_follows_the_limits_preset(limits: Limits, maximum: i
     assert body["ResourceConfig"]["KeepAlivePeriodInSeconds"] == maximum
 
 
-def test_keep_alive_above_the_seed_maximum_is_refused_by_default() -> None:
+def test_keep_alive_above_the_guide_2022_maximum_is_refused_by_default() -> None:
     """D1 / D16: Limits.GUIDE_2022 is the default, so 21600 is refused without a preset."""
     error = invalid(request("over", keep_alive=21600), emu=WarmPoolEmulator())
     assert "less than or equal to 3600" in error.message
@@ -438,14 +438,14 @@ def test_custom_limits_set_the_keep_alive_maximum() -> None:
 
 
 def test_keep_alive_0_is_accepted() -> None:
-    """SPEC §9: 0 is within 0..max."""
+    """behaviour §9: 0 is within 0..max."""
     body = accepted(request("zero", keep_alive=0))
     assert body["ResourceConfig"]["KeepAlivePeriodInSeconds"] == 0
-    assert "WarmPoolStatus" not in body  # SPEC §6: no keep-alive, no warm pool status
+    assert "WarmPoolStatus" not in body  # behaviour §6: no keep-alive, no warm pool status
 
 
 def test_keep_alive_with_managed_spot_training_is_refused() -> None:
-    """SPEC §9 / D3: keep-alive > 0 with EnableManagedSpotTraining=True is refused."""
+    """behaviour §9.1 / D3: keep-alive > 0 with EnableManagedSpotTraining=True is refused."""
     error = invalid(request("spot", keep_alive=60, EnableManagedSpotTraining=True))
     assert_names(
         error,
@@ -457,7 +457,7 @@ def test_keep_alive_with_managed_spot_training_is_refused() -> None:
 
 
 def test_keep_alive_0_or_absent_with_managed_spot_training_is_accepted() -> None:
-    """SPEC §9 / D3: spot jobs without keep-alive are fine."""
+    """behaviour §9.1 / D3: spot jobs without keep-alive are fine."""
     assert accepted(request("spot0", keep_alive=0, EnableManagedSpotTraining=True))[
         "EnableManagedSpotTraining"
     ]
@@ -465,13 +465,13 @@ def test_keep_alive_0_or_absent_with_managed_spot_training_is_accepted() -> None
 
 
 def test_keep_alive_with_spot_flag_false_is_accepted() -> None:
-    """SPEC §9: only EnableManagedSpotTraining=True conflicts with keep-alive."""
+    """behaviour §9: only EnableManagedSpotTraining=True conflicts with keep-alive."""
     body = accepted(request("nospot", keep_alive=600, EnableManagedSpotTraining=False))
     assert body["WarmPoolStatus"] == {"Status": "InUse"}
 
 
 def test_keep_alive_with_instance_groups_is_refused() -> None:
-    """SPEC §9 / D3: keep-alive > 0 with InstanceGroups is refused."""
+    """behaviour §9.1 / D3: keep-alive > 0 with InstanceGroups is refused."""
     group = {"InstanceType": INSTANCE_TYPE, "InstanceCount": 1, "InstanceGroupName": "g1"}
     error = invalid(with_resource("hetero", InstanceGroups=[group], KeepAlivePeriodInSeconds=30))
     assert_names(
@@ -483,7 +483,7 @@ def test_keep_alive_with_instance_groups_is_refused() -> None:
 
 
 def test_keep_alive_0_with_instance_groups_is_accepted() -> None:
-    """SPEC §9 / D3: keep-alive 0 is allowed with InstanceGroups."""
+    """behaviour §9.1 / D3: keep-alive 0 is allowed with InstanceGroups."""
     group = {"InstanceType": INSTANCE_TYPE, "InstanceCount": 1, "InstanceGroupName": "g1"}
     accepted(with_resource("hetero", InstanceGroups=[group], KeepAlivePeriodInSeconds=0))
 
@@ -510,14 +510,14 @@ def vpc(groups: int = 1, subnets: int = 1) -> dict[str, list[str]]:
 def test_vpc_config_list_sizes_outside_the_bounds_are_refused(
     groups: int, subnets: int, field: str, rule: str
 ) -> None:
-    """SPEC §9: VpcConfig has 1..5 security groups and 1..16 subnets."""
+    """behaviour §9: VpcConfig has 1..5 security groups and 1..16 subnets."""
     error = invalid(request("vpc", VpcConfig=vpc(groups, subnets)))
     at = "vpcConfig.securityGroupIds" if field == "SecurityGroupIds" else "vpcConfig.subnets"
     assert_names(error, f"VpcConfig.{field}", at, rule)
 
 
 def test_vpc_config_at_the_list_bounds_is_accepted() -> None:
-    """SPEC §9: 5 security groups and 16 subnets are allowed."""
+    """behaviour §9: 5 security groups and 16 subnets are allowed."""
     body = accepted(request("vpc", VpcConfig=vpc(5, 16)))
     assert body["VpcConfig"] == vpc(5, 16)
 
@@ -542,7 +542,7 @@ VPC_ID_RULES = (
 def test_vpc_ids_with_bad_characters_or_over_32_characters_are_refused(
     member: str, value: str, at: str
 ) -> None:
-    """SPEC §9 / D16: VPC ids match [-0-9a-zA-Z]+ and have at most 32 characters; AWS reports
+    """behaviour §9.1 / D16: VPC ids match [-0-9a-zA-Z]+ and have at most 32 characters; AWS reports
     the items' rules once, at the list, whichever rule the item broke."""
     config = vpc(1, 1)
     config[member] = [config[member][0], value]
@@ -552,7 +552,7 @@ def test_vpc_ids_with_bad_characters_or_over_32_characters_are_refused(
 
 
 def test_vpc_ids_of_32_characters_are_accepted() -> None:
-    """SPEC §9: 32 characters is the maximum, inclusive."""
+    """behaviour §9: 32 characters is the maximum, inclusive."""
     accepted(request("vpc", VpcConfig={"SecurityGroupIds": ["s" * 32], "Subnets": ["n" * 32]}))
 
 
@@ -560,7 +560,7 @@ def test_vpc_ids_of_32_characters_are_accepted() -> None:
 
 
 def test_max_runtime_0_is_refused() -> None:
-    """SPEC §9: MaxRuntimeInSeconds >= 1."""
+    """behaviour §9: MaxRuntimeInSeconds >= 1."""
     error = invalid(request("mr", StoppingCondition={"MaxRuntimeInSeconds": 0}))
     assert_names(
         error,
@@ -571,7 +571,7 @@ def test_max_runtime_0_is_refused() -> None:
 
 
 def test_max_runtime_1_is_accepted() -> None:
-    """SPEC §9: MaxRuntimeInSeconds = 1 is the minimum."""
+    """behaviour §9: MaxRuntimeInSeconds = 1 is the minimum."""
     body = accepted(request("mr", StoppingCondition={"MaxRuntimeInSeconds": 1}))
     assert body["StoppingCondition"] == {"MaxRuntimeInSeconds": 1}
 
@@ -580,7 +580,7 @@ def test_max_runtime_1_is_accepted() -> None:
 
 
 def test_unknown_top_level_parameter_is_refused() -> None:
-    """SPEC §9: unknown parameter names are refused and named."""
+    """behaviour §9: unknown parameter names are refused and named."""
     error = invalid(request("unk", KeepAlivePeriodInSeconds=60))
     assert error.field == "KeepAlivePeriodInSeconds"
     assert "Unknown parameter 'KeepAlivePeriodInSeconds'" in error.message
@@ -613,7 +613,7 @@ def test_unknown_top_level_parameter_is_refused() -> None:
 def test_unknown_nested_parameter_is_refused_and_named_with_its_parent(
     member: str, value: dict[str, Any], parent: str, unknown: str
 ) -> None:
-    """SPEC §9: unknown nested parameter names are refused too."""
+    """behaviour §9: unknown nested parameter names are refused too."""
     extra: dict[str, Any] = {member: value}
     error = invalid(request("unk", **extra))
     assert error.field == f"{parent}.{unknown}"
@@ -621,7 +621,7 @@ def test_unknown_nested_parameter_is_refused_and_named_with_its_parent(
 
 
 def test_parameter_names_are_case_sensitive() -> None:
-    """SPEC §9: 'trainingJobName' is not a known parameter of CreateTrainingJob."""
+    """behaviour §9: 'trainingJobName' is not a known parameter of CreateTrainingJob."""
     error = invalid(request("case", hyperParameters={"a": "1"}))
     assert error.field == "hyperParameters"
     assert "Unknown parameter 'hyperParameters'" in error.message
@@ -694,7 +694,7 @@ def full_request(name: str) -> dict[str, Any]:
 
 
 def test_request_with_many_documented_members_is_accepted() -> None:
-    """SPEC §9: every documented member is accepted."""
+    """behaviour §9: every documented member is accepted."""
     hook = CountingWorkload()
     emu = emulator(workload=hook)
     req = full_request("full")
@@ -743,7 +743,7 @@ def test_problems_in_several_members_are_all_named() -> None:
 
 
 def test_a_model_problem_and_a_resource_config_rule_are_reported_together() -> None:
-    """D16: 'Every problem in a request is reported in one error' includes the §9 rules the
+    """D16: 'Every problem in a request is reported in one error' includes the §9.1 rules the
     model cannot express (here: a bad name and InstanceCount 0)."""
     error = invalid(request("bad_name", instance_count=0))
     assert error.field == "TrainingJobName"
@@ -752,7 +752,7 @@ def test_a_model_problem_and_a_resource_config_rule_are_reported_together() -> N
 
 
 def test_two_resource_config_rules_are_reported_together() -> None:
-    """D16: two broken §9 rules (InstanceCount 0, keep-alive with spot) give one error with
+    """D16: two broken §9.1 rules (InstanceCount 0, keep-alive with spot) give one error with
     both problems."""
     error = invalid(request("two", instance_count=0, keep_alive=60, EnableManagedSpotTraining=True))
     assert error.message.startswith("2 validation errors detected: ")
@@ -814,7 +814,8 @@ def _bad_requests() -> list[tuple[str, dict[str, Any], type[errors.WarmPoolError
 def test_refused_create_changes_nothing_and_does_not_call_the_hook(
     req: dict[str, Any], kind: type[errors.WarmPoolError]
 ) -> None:
-    """SPEC §9 / D15: bad input never changes state; the hook runs only for accepted creates."""
+    """behaviour §9 / D15: bad input never changes state; the hook runs only for accepted
+    creates."""
     emu, hook = busy_emulator()
     before = snapshot(emu)
     sent = copy.deepcopy(req)
@@ -830,7 +831,8 @@ def test_refused_create_changes_nothing_and_does_not_call_the_hook(
 
 
 def test_quota_refused_create_changes_nothing_but_logs_a_quota_refusal() -> None:
-    """SPEC §7 / §9 / D14: ResourceLimitExceeded changes no state; only QuotaRefused is logged."""
+    """behaviour §7 / §9 / D14: ResourceLimitExceeded changes no state; only QuotaRefused is
+    logged."""
     emu, hook = busy_emulator()
     before = snapshot(emu)
     refuse(emu, request("third", keep_alive=600, volume_size=70), errors.ResourceLimitExceeded)

@@ -1,5 +1,5 @@
 """The event log as a sequence: slices, indexing, ``for_job``, ``count`` and ``of_type``, with
-and without ``maxlen`` (SPEC §10, D26).
+and without ``maxlen`` (behaviour §10.4, D26).
 
 Events are added here the way the emulator adds them (``EventLog._record``), so the log can be
 checked against a plain list of the same events.
@@ -249,7 +249,7 @@ def test_for_job_index_stays_bounded_with_maxlen(names: int) -> None:
 
 
 def test_for_job_of_a_name_reused_after_delete_has_the_events_of_every_job_with_it() -> None:
-    """SPEC §10 / D26: a name reused after ``DeleteTrainingJob`` is one name in the log."""
+    """behaviour §10.4 / D26: a name reused after ``DeleteTrainingJob`` is one name in the log."""
     emu = emulator(warm_pool=0)
     emu.create_training_job(**request("j"))
     before = emu.events.for_job("j")  # builds the index

@@ -7,8 +7,8 @@ keep-alive, jobs that never trained, spot and heterogeneous-cluster jobs, and jo
 when it is exported. It is exported through the emulator itself, through a boto3 client attached
 with ``warmpool.aws.attach``, and through ``warmpool serve``'s wire protocol; the rows are
 checked exactly, then replayed with the same settings, which must give the warm and cold starts
-the history had (§5, §6, §7). Throttling and AWS errors are served by a small proxy in front of
-the server that answers as AWS does.
+the history had (behaviour §5, §6, §7, §13.3). Throttling and AWS errors are served by a small
+proxy in front of the server that answers as AWS does.
 """
 
 from __future__ import annotations

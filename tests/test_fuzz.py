@@ -4,19 +4,19 @@ Hypothesis draws sequences of calls on emulators that already hold jobs in every
 (:func:`tests.factories.jobs_in_every_state`, with tags, listing indexes, an IAM policy, a full
 training quota or a subscriber, depending on the example) and checks, after every call:
 
-1. Only :class:`~warmpool.errors.WarmPoolError` escapes an operation (SPEC §9, D35: every
+1. Only :class:`~warmpool.errors.WarmPoolError` escapes an operation (behaviour §9, D35: every
    refusal is a ``WarmPoolError``), and only :class:`~warmpool.errors.ControlError` (with its
    subclass ``InvalidControlArgument``) escapes a control (D24); never a ``TypeError``,
    ``KeyError``, ``RecursionError``, ... from inside, nor an exception raised by the caller's
    own objects.
-2. A refusal changes nothing (SPEC §9 "Bad input never changes state", D35): the fingerprint of
+2. A refusal changes nothing (behaviour §9 "Bad input never changes state", D35): the fingerprint of
    everything observable (clock, job names, event log, billing rows and totals, quota usage,
    every job's describe and tags, warm pools, identity keys, ``next_event_time()``) is the same
    before and after; the refused request used no ``RequestId`` (D23: the fingerprint's own
    calls continue without a gap) and did not call the workload hook (D15, D25). The one
    documented trace of a refusal is the ``QuotaRefused`` event of a ``ResourceLimitExceeded``
-   (SPEC §10).
-3. An accepted call leaves the guarantees of SPEC §11 true: only the §6 moves in the log, a
+   (behaviour §10).
+3. An accepted call leaves the guarantees of behaviour §11 true: only the §6 moves in the log, a
    cluster held by one job, reuse between equal keys, no ``Available`` pool past its expiry, the
    §7 inequalities, billing that never shrinks; and its response conforms to botocore's output
    shape.
@@ -1156,7 +1156,7 @@ class World:
 
 
 def build_world(variant: str) -> World:
-    """An emulator holding jobs in every state (SPEC §5, §6), in one of :data:`VARIANTS`."""
+    """An emulator holding jobs in every state (behaviour §5, §6), in one of :data:`VARIANTS`."""
     hook_calls = [0]
     plan = JobPlan(training_seconds=500)
 
@@ -1212,7 +1212,7 @@ class Fingerprint:
 
 
 def fingerprint(emu: WarmPoolEmulator) -> Fingerprint:
-    """Everything observable of an emulator (SPEC §9: what bad input must not change)."""
+    """Everything observable of an emulator (behaviour §9: what bad input must not change)."""
     numbers: list[int] = []
     names = emu.job_names()
     describes: dict[str, Any] = {}
@@ -1250,7 +1250,7 @@ OUTPUTS: Final = RequestValidator()
 
 
 def check_guarantees(before: Fingerprint, after: Fingerprint) -> None:
-    """SPEC §11 after an accepted call, from the public API."""
+    """behaviour §11 after an accepted call, from the public API."""
     state = after.state
     # The clock never moves backwards (§4); billing never shrinks (§8, D27).
     assert state["now"] >= before.state["now"]
@@ -1259,7 +1259,7 @@ def check_guarantees(before: Fingerprint, after: Fingerprint) -> None:
         assert getattr(new, part) >= getattr(old, part), (part, old, new)
     # The event log only grows, and only the moves of §6 appear in it.
     assert state["events"][: len(before.state["events"])] == before.state["events"]
-    assert_pool_moves_legal(state["events"])  # SPEC §6
+    assert_pool_moves_legal(state["events"])  # behaviour §6
     # A cluster is InUse or Available for at most one job; no Available pool past its expiry.
     holders: dict[int, str] = {}
     views: dict[str, WarmPoolView | None] = state["pools"]
@@ -1353,7 +1353,7 @@ def check_call(world: World, call: Call, *, tolerate_known: bool = True) -> bool
     if outcome == "refused":
         error = result
         if call.kind == "operation":
-            # AWS-shaped: a code, a message, and a str() that works (SPEC §9).
+            # AWS-shaped: a code, a message, and a str() that works (behaviour §9).
             assert isinstance(error.code, str) and isinstance(error.message, str)
             assert str(error)
             if isinstance(error, ValidationException):
@@ -1364,7 +1364,7 @@ def check_call(world: World, call: Call, *, tolerate_known: bool = True) -> bool
         assert world.hook_calls[0] == hooks, "a refusal called the workload hook"
         expected = dict(before.state)
         if isinstance(error, ResourceLimitExceeded):
-            # SPEC §10: the one trace a refusal leaves is its QuotaRefused event.
+            # behaviour §10: the one trace a refusal leaves is its QuotaRefused event.
             added = after.state["events"][len(before.state["events"]) :]
             assert [type(event) for event in added] == [QuotaRefused], added
             expected["events"] = after.state["events"]
@@ -1406,7 +1406,7 @@ def _check_control_result(call: Call, result: Any) -> None:
 def test_no_input_crashes_an_operation_or_a_control_and_refusals_change_nothing(
     variant: str, sequence: list[Call]
 ) -> None:
-    """SPEC §9 / §11, D35 (the door), D24 (controls), D23 (RequestIds), D15 / D25 (the hook):
+    """behaviour §9 / §11, D35 (the door), D24 (controls), D23 (RequestIds), D15 / D25 (the hook):
     any value in any member of any operation, and any argument of any control, on an emulator
     holding jobs in every state, is either accepted with §11 intact or refused with a
     ``WarmPoolError`` / ``ControlError`` that changes nothing."""
@@ -1470,7 +1470,7 @@ def retyped_operations(draw: st.DrawFn) -> tuple[Call, Call]:
 def test_a_request_of_subclasses_and_other_mappings_is_answered_as_its_plain_values(
     variant: str, pairs: list[tuple[Call, Call]]
 ) -> None:
-    """D35 (the door) / SPEC §9: ``IntEnum`` counts, ``str``, ``int`` and ``float``
+    """D35 (the door) / behaviour §9: ``IntEnum`` counts, ``str``, ``int`` and ``float``
     subclasses whose methods raise, tuples, ``MappingProxyType``, ``UserDict``, a mapping whose
     ``__len__`` lies ...: a request made of them gets exactly the answer (or the refusal) of
     the same request in plain values, and leaves the same state."""
@@ -1498,7 +1498,7 @@ def test_the_requests_mutated_by_the_fuzzer_are_valid_to_begin_with() -> None:
 
 
 def test_the_fuzzed_world_holds_jobs_in_every_state() -> None:
-    """SPEC §5 / §6: the emulators the fuzzer calls hold every status and warm pool status."""
+    """behaviour §5 / §6: the emulators the fuzzer calls hold every status and warm pool status."""
     for variant in VARIANTS:
         world = build_world(variant)
         emu = world.emu
@@ -1576,7 +1576,7 @@ def _refusal(call: Call) -> ValidationException:
     ],
 )
 def test_create_rules_do_not_read_a_mapping_the_door_could_not_read(call: Call, field: str) -> None:
-    """D35 / SPEC §9: a dict or list subclass whose methods raise stays as it is at the door
+    """D35 / behaviour §9: a dict or list subclass whose methods raise stays as it is at the door
     (it cannot be read); the ``ResourceConfig`` and ``StoppingCondition`` rules beyond the
     model skip it (they used to call its ``get`` and ``__contains__``, and its exception
     escaped), and the model's check refuses it, naming the member."""
@@ -1620,7 +1620,7 @@ def test_create_rules_do_not_read_a_mapping_the_door_could_not_read(call: Call, 
 def test_an_empty_mapping_that_cannot_be_iterated_is_refused_naming_it(
     call: Call, field: str
 ) -> None:
-    """D35 / SPEC §9: a map of strings that says it is empty but raises when iterated is
+    """D35 / behaviour §9: a map of strings that says it is empty but raises when iterated is
     refused, naming it. (The validator's fast check took ``len() == 0`` for valid without
     iterating, and ``UpdateTrainingJob`` then failed to freeze it: a ``ValueError``.)"""
     error = _refusal(call)
@@ -1642,7 +1642,7 @@ def test_an_empty_mapping_that_cannot_be_iterated_is_refused_naming_it(
 def test_a_list_filter_time_whose_reading_raises_is_refused_naming_it(
     member: str, when: datetime
 ) -> None:
-    """SPEC §9 / D20 / D35: ``ListTrainingJobs`` refuses a time filter that raises when read
+    """behaviour §9.6 / D20 / D35: ``ListTrainingJobs`` refuses a time filter that raises when read
     (a ``tzinfo`` or ``datetime`` subclass of the caller's) with a ``ValidationException``
     naming it; the caller's exception used to escape."""
     error = _refusal(Call("operation", "ListTrainingJobs", kwargs={member: when}))
@@ -1886,7 +1886,7 @@ def _epoch_default(value: Any) -> Any:
 
 
 def test_the_wire_answers_any_body_with_200_or_4xx_never_500() -> None:
-    """D32 / D35 / SPEC §9: ``warmpool serve`` answers any JSON body POSTed to any emulated
+    """D32 / D35 / behaviour §9: ``warmpool serve`` answers any JSON body POSTed to any emulated
     operation with 200 or an AWS-style 4xx error (``{"__type", "message"}``), never a 500; a
     refused request changes nothing."""
     from tests.test_server import call, snapshot

@@ -21,7 +21,7 @@ ACTION = "sagemaker:CreateTrainingJob"
 KEY = "sagemaker:KeepAlivePeriod"
 JOB_ARN = "arn:aws:sagemaker:us-east-1:123456789012:training-job/my-job"
 
-SEED_POLICY: dict[str, Any] = {
+GUIDE_POLICY: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [
         {
@@ -34,7 +34,7 @@ SEED_POLICY: dict[str, Any] = {
     ],
 }
 
-SEED_POLICY_WITH_STRING = json.loads(json.dumps(SEED_POLICY).replace("1800", '"1800"'))
+GUIDE_POLICY_WITH_STRING = json.loads(json.dumps(GUIDE_POLICY).replace("1800", '"1800"'))
 
 NUMERIC_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "NumericEquals": operator.eq,
@@ -63,15 +63,15 @@ def allowed(policy: Policy, context: Mapping[str, int | float], action: str = AC
     return policy.evaluate(action, JOB_ARN, context).allowed
 
 
-# --- the seed policy ------------------------------------------------------------------------
+# --- the AWS guide's example policy ---------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "document",
-    [SEED_POLICY, json.dumps(SEED_POLICY), SEED_POLICY_WITH_STRING],
+    [GUIDE_POLICY, json.dumps(GUIDE_POLICY), GUIDE_POLICY_WITH_STRING],
     ids=["dict", "json-text", "string-1800"],
 )
-def test_seed_policy_allows_below_1800_or_absent_and_denies_1800_to_3600(
+def test_guide_policy_allows_below_1800_or_absent_and_denies_1800_to_3600(
     document: Mapping[str, Any] | str,
 ) -> None:
     policy = Policy.from_document(document)
@@ -83,12 +83,12 @@ def test_seed_policy_allows_below_1800_or_absent_and_denies_1800_to_3600(
     assert policy.evaluate(ACTION, JOB_ARN, {}) == allow
 
 
-def test_seed_policy_string_and_number_forms_parse_to_equal_policies() -> None:
-    assert Policy.from_document(SEED_POLICY_WITH_STRING) == Policy.from_document(SEED_POLICY)
+def test_guide_policy_string_and_number_forms_parse_to_equal_policies() -> None:
+    assert Policy.from_document(GUIDE_POLICY_WITH_STRING) == Policy.from_document(GUIDE_POLICY)
 
 
-def test_seed_policy_does_not_allow_other_actions() -> None:
-    policy = Policy.from_document(SEED_POLICY)
+def test_guide_policy_does_not_allow_other_actions() -> None:
+    policy = Policy.from_document(GUIDE_POLICY)
     decision = policy.evaluate("sagemaker:UpdateTrainingJob", JOB_ARN, {KEY: 10})
     assert decision == Decision(allowed=False, reason="implicit-deny", statement=None)
 
@@ -185,7 +185,7 @@ def test_numeric_strings_follow_json_number_grammar(text: str, value: int | floa
 
 
 # The IAM User Guide's rule for a key missing from the request context, written out operator by
-# operator (D21, SPEC §9): positive operators false, the negated one true, ...IfExists true.
+# operator (D21, behaviour §9.7): positive operators false, the negated one true, ...IfExists true.
 POSITIVE_OPERATORS = [name for name in NUMERIC_OPERATORS if name != "NumericNotEquals"]
 MISSING_KEY_RESULT: dict[str, bool] = {
     "NumericEquals": False,
@@ -213,7 +213,7 @@ def test_missing_key_table_covers_every_numeric_operator() -> None:
 
 @pytest.mark.parametrize("name", POSITIVE_OPERATORS)
 def test_missing_key_makes_a_positive_operator_false(name: str) -> None:
-    """SPEC §9 / D21: NumericEquals, NumericLessThan, ... on a missing key do not match."""
+    """behaviour §9.7 / D21: NumericEquals, NumericLessThan, ... on a missing key do not match."""
     policy = allow_with({name: {KEY: 1800}})
     for context in MISSING_KEY_CONTEXTS:
         assert policy.evaluate(ACTION, JOB_ARN, context) == Decision(
@@ -223,7 +223,7 @@ def test_missing_key_makes_a_positive_operator_false(name: str) -> None:
 
 @pytest.mark.parametrize("values", [1800, [0, 1800], "0", [-1.5]])
 def test_missing_key_makes_numeric_not_equals_true(values: Any) -> None:
-    """SPEC §9 / D21: the negated NumericNotEquals holds when the key is missing."""
+    """behaviour §9.7 / D21: the negated NumericNotEquals holds when the key is missing."""
     policy = allow_with({"NumericNotEquals": {KEY: values}}, Sid="NotEqual")
     for context in MISSING_KEY_CONTEXTS:
         assert policy.evaluate(ACTION, JOB_ARN, context) == Decision(True, "allowed", "NotEqual"), (
@@ -233,7 +233,7 @@ def test_missing_key_makes_numeric_not_equals_true(values: Any) -> None:
 
 @pytest.mark.parametrize("name", [name + "IfExists" for name in NUMERIC_OPERATORS])
 def test_missing_key_makes_every_if_exists_form_true(name: str) -> None:
-    """SPEC §9 / D21: any ...IfExists form, NumericNotEqualsIfExists included, holds."""
+    """behaviour §9.7 / D21: any ...IfExists form, NumericNotEqualsIfExists included, holds."""
     policy = allow_with({name: {KEY: 1800}}, Sid="IfExists")
     for context in MISSING_KEY_CONTEXTS:
         assert policy.evaluate(ACTION, JOB_ARN, context) == Decision(True, "allowed", "IfExists"), (
@@ -285,7 +285,7 @@ def test_missing_key_result_matches_the_documented_table(
 
 
 def test_deny_with_numeric_not_equals_applies_to_a_missing_key() -> None:
-    """SPEC §9 / D21: a Deny with NumericNotEquals on a missing key applies: explicit deny."""
+    """behaviour §9.7 / D21: a Deny with NumericNotEquals on a missing key applies (explicit)."""
     policy = Policy.from_document(
         {
             "Version": "2012-10-17",
@@ -342,7 +342,7 @@ def test_if_exists_form_checks_the_value_when_the_key_is_present(name: str) -> N
         assert allowed(policy, {KEY: value}) is base(value, 1800)
 
 
-# --- missing key, end to end through the emulator (D21, SPEC §9) ------------------------------
+# --- missing key, end to end through the emulator (D21, behaviour §9.7) ---------------------------
 
 
 def create_without_keep_alive(
@@ -373,7 +373,7 @@ def one_allow(condition: Mapping[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", sorted(MISSING_KEY_RESULT))
 def test_create_without_keep_alive_follows_the_missing_key_table(name: str) -> None:
-    """SPEC §9 / D21: a create without KeepAlivePeriodInSeconds is allowed exactly when the
+    """behaviour §9.7 / D21: a create without KeepAlivePeriodInSeconds is allowed exactly when the
     operator holds on a missing key; otherwise AccessDeniedException (implicit deny)."""
     _, error = create_without_keep_alive(one_allow({name: {KEY: 1800}}))
     if MISSING_KEY_RESULT[name]:
@@ -386,7 +386,8 @@ def test_create_without_keep_alive_follows_the_missing_key_table(name: str) -> N
 
 
 def test_create_without_keep_alive_is_allowed_by_numeric_not_equals() -> None:
-    """SPEC §9 / D21: Allow with NumericNotEquals: no keep-alive passes, the listed one fails."""
+    """behaviour §9.7 / D21: Allow with NumericNotEquals: no keep-alive passes, the listed one
+    fails."""
     emu, error = create_without_keep_alive(one_allow({"NumericNotEquals": {KEY: "3600"}}))
     assert error is None
     emu.create_training_job(**request("short", keep_alive=60))
@@ -396,7 +397,7 @@ def test_create_without_keep_alive_is_allowed_by_numeric_not_equals() -> None:
 
 
 def test_create_without_keep_alive_is_explicitly_denied_by_numeric_not_equals() -> None:
-    """SPEC §9 / D21: a Deny with NumericNotEquals applies to a create without a keep-alive."""
+    """behaviour §9.7 / D21: a Deny with NumericNotEquals applies to a create with no keep-alive."""
     policy = {
         "Version": "2012-10-17",
         "Statement": [
@@ -791,11 +792,11 @@ def test_supported_operators_are_the_numeric_family_their_if_exists_forms_and_nu
 @pytest.mark.parametrize("bad", [True, "1800", None])
 def test_context_values_must_be_int_or_float(bad: Any) -> None:
     with pytest.raises(TypeError, match="not an int or float"):
-        Policy.from_document(SEED_POLICY).evaluate(ACTION, JOB_ARN, {KEY: bad})
+        Policy.from_document(GUIDE_POLICY).evaluate(ACTION, JOB_ARN, {KEY: bad})
 
 
 def test_context_rejects_nan_and_keys_differing_only_in_case() -> None:
-    policy = Policy.from_document(SEED_POLICY)
+    policy = Policy.from_document(GUIDE_POLICY)
     with pytest.raises(ValueError, match="NaN"):
         policy.evaluate(ACTION, JOB_ARN, {KEY: float("nan")})
     with pytest.raises(ValueError, match="differ only in case"):
@@ -806,15 +807,15 @@ def test_context_rejects_nan_and_keys_differing_only_in_case() -> None:
 
 
 def test_policy_is_immutable_and_compares_by_content() -> None:
-    policy = Policy.from_document(SEED_POLICY)
+    policy = Policy.from_document(GUIDE_POLICY)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         policy.statements = ()  # type: ignore[misc]
-    assert Policy.from_document(json.dumps(SEED_POLICY)) == policy
-    assert hash(Policy.from_document(SEED_POLICY)) == hash(policy)
+    assert Policy.from_document(json.dumps(GUIDE_POLICY)) == policy
+    assert hash(Policy.from_document(GUIDE_POLICY)) == hash(policy)
 
 
 def test_statement_and_condition_expose_their_parts() -> None:
-    (statement,) = Policy.from_document(SEED_POLICY).statements
+    (statement,) = Policy.from_document(GUIDE_POLICY).statements
     assert statement.sid == "EnforceKeepAlivePeriodLimit"
     assert statement.effect == "Allow"
     assert statement.actions == (ACTION,)

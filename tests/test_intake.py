@@ -1,5 +1,5 @@
 """Request intake: any member name, subclasses turned into plain values at the door, and the
-cache of configurations that must never change a verdict (SPEC §9, D15, D16, D35)."""
+cache of configurations that must never change a verdict (behaviour §9, D15, D16, D35)."""
 
 from __future__ import annotations
 

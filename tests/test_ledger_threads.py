@@ -1,4 +1,4 @@
-"""The event log and the ledgers shared between threads (SPEC §10, §7, §8, §11; D14, D26, D27).
+"""The event log and the ledgers shared by threads (behaviour §7, §8, §10.4, §11; D14, D26, D27).
 
 Writers change state the way the emulator does: holding the shared re-entrant lock and calling
 the private methods. Readers use the public API at the same time. Every read must succeed and

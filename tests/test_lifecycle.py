@@ -1,4 +1,4 @@
-"""The two lifecycle machines and the job statuses they produce (SPEC §5, §6 last bullet).
+"""The two lifecycle machines and the job statuses they produce (behaviour §5, §6 last bullet).
 
 The machines are checked directly (exact edges, every other move illegal, the compiled
 ``Moves`` table agrees with a real ``transitions`` model driven through the same machine) and
@@ -42,7 +42,7 @@ JOB_STATES = (
     "Stopped",
     "MaxRuntimeExceeded",
 )
-# SPEC §5: start after cold/warm start; complete only while training (D24); fail any time
+# behaviour §5: start after cold/warm start; complete only while training (D24); fail any time
 # InProgress; stop on an InProgress job, then Stopped; max runtime only after training start.
 JOB_EDGES = {
     ("Starting", "start", "Training"),
@@ -54,7 +54,7 @@ JOB_EDGES = {
     ("Stopping", "finish_stop", "Stopped"),
     ("Training", "time_out", "MaxRuntimeExceeded"),
 }
-# SPEC §5 / aws-facts: TrainingJobStatus of each SecondaryStatus
+# behaviour §5 / botocore's model (SecondaryStatus): TrainingJobStatus of each SecondaryStatus
 JOB_STATUS = {
     "Starting": "InProgress",
     "Training": "InProgress",
@@ -99,14 +99,14 @@ def reachable(edges: set[tuple[str, str, str]]) -> dict[str, set[str]]:
 
 
 def test_pool_edges_are_exactly_the_four_allowed_moves() -> None:
-    """SPEC §6: InUse→Available, Available→Reused, InUse→Terminated, Available→Terminated."""
+    """behaviour §6: InUse→Available, Available→Reused, InUse→Terminated, Available→Terminated."""
     assert POOL.edges() == frozenset(POOL_EDGES)
     assert set(POOL.states) == set(POOL_STATES)
     assert POOL_MACHINE.initial == "InUse"
 
 
 def test_every_other_pool_move_is_illegal() -> None:
-    """SPEC §6: "Nothing else, ever": every other (state, trigger) raises IllegalTransition."""
+    """behaviour §6: "Nothing else, ever": every other (state, trigger) raises IllegalTransition."""
     triggers = {t for _, t, _ in POOL_EDGES} | {"start", "complete", "bogus", "to_Available"}
     for state in (*POOL_STATES, "Bogus"):
         for trigger in triggers:
@@ -121,14 +121,14 @@ def test_every_other_pool_move_is_illegal() -> None:
 
 
 def test_job_edges_match_the_job_lifecycle() -> None:
-    """SPEC §5 / D8 / D9 / D24: the training job machine's moves."""
+    """behaviour §5 / D8 / D9 / D24: the training job machine's moves."""
     assert JOB.edges() == frozenset(JOB_EDGES)
     assert set(JOB.states) == set(JOB_STATES)
     assert JOB_MACHINE.initial == "Starting"
 
 
 def test_every_other_job_move_is_illegal() -> None:
-    """SPEC §5: a move the job machine does not define raises IllegalTransition."""
+    """behaviour §5: a move the job machine does not define raises IllegalTransition."""
     triggers = {t for _, t, _ in JOB_EDGES} | {"keep", "reuse", "bogus", "to_Training"}
     for state in (*JOB_STATES, "Bogus"):
         for trigger in triggers:
@@ -147,7 +147,7 @@ def test_illegal_transition_is_not_an_aws_error() -> None:
 
 
 def test_training_job_status_of_each_secondary_status() -> None:
-    """SPEC §5 / aws-facts: the TrainingJobStatus each SecondaryStatus belongs to."""
+    """behaviour §5 / botocore's model: the TrainingJobStatus each SecondaryStatus belongs to."""
     assert dict(TRAINING_JOB_STATUS) == JOB_STATUS
 
 
@@ -155,7 +155,7 @@ def test_training_job_status_of_each_secondary_status() -> None:
 def test_machines_have_no_auto_transitions_and_no_timeout_states(
     machine: Machine, moves: Moves
 ) -> None:
-    """SPEC §6 ("impossible by construction"): no to_<state> auto moves, no Timeout states;
+    """behaviour §6 ("impossible by construction"): no to_<state> auto moves, no Timeout states;
     time belongs to the virtual clock."""
     assert machine.auto_transitions is False
     assert not any(name.startswith("to_") for name in machine.events)
@@ -177,7 +177,7 @@ class _Model:
 def test_moves_table_agrees_with_transitions_machine(
     machine: Machine, moves: Moves, data: st.DataObject
 ) -> None:
-    """SPEC §6 / lifecycle: the compiled Moves table gives exactly the machine's behaviour
+    """behaviour §6.2 / lifecycle: the compiled Moves table gives exactly the machine's behaviour
     for random trigger sequences from any state."""
     initial = data.draw(st.sampled_from(moves.states), label="initial")
     triggers = data.draw(st.lists(st.sampled_from(moves.triggers), max_size=12), label="triggers")
@@ -207,7 +207,7 @@ def test_moves_table_agrees_with_transitions_machine(
 
 
 def test_completed_path() -> None:
-    """SPEC §5.1-3: InProgress/Starting → InProgress/Training → Completed/Completed."""
+    """behaviour §5.1-3: InProgress/Starting → InProgress/Training → Completed/Completed."""
     emu = emulator(training_seconds=600)
     emu.create_training_job(**request("a"))
     assert statuses(emu, "a") == ("InProgress", "Starting")
@@ -222,7 +222,7 @@ def test_completed_path() -> None:
 
 @pytest.mark.parametrize("phase", ["Starting", "Training"])
 def test_fail_path(phase: str) -> None:
-    """SPEC §5.3 / §5.6 / D10: fail_training_job while InProgress gives Failed with
+    """behaviour §5.3 / §5.6 / D10: fail_training_job while InProgress gives Failed with
     FailureReason "{class}: {message}" (default message "The training job failed.")."""
     emu = emulator(training_seconds=None)
     emu.create_training_job(**request("a"))
@@ -243,7 +243,7 @@ def test_fail_path(phase: str) -> None:
 
 
 def test_plan_failure_outcome() -> None:
-    """SPEC §10 / D25: a plan with a failure class fails the job when its time is up."""
+    """behaviour §10.3 / D25: a plan with a failure class fails the job when its time is up."""
     emu = emulator(
         workload=lambda _r: JobPlan(
             training_seconds=50, failure_class="ClientError", failure_message="bad channel"
@@ -259,7 +259,7 @@ def test_plan_failure_outcome() -> None:
 
 @pytest.mark.parametrize("phase", ["Starting", "Training"])
 def test_stop_path_shows_stopping(phase: str) -> None:
-    """SPEC §5.4 / D9: StopTrainingJob → Stopping/Stopping for stopping_seconds → Stopped."""
+    """behaviour §5.4 / D9: StopTrainingJob → Stopping/Stopping for stopping_seconds → Stopped."""
     emu = emulator(training_seconds=None, timing=Timing(stopping_seconds=30))
     emu.create_training_job(**request("a"))
     emu.advance(10 if phase == "Starting" else COLD + 10)
@@ -284,7 +284,7 @@ def test_stop_path_shows_stopping(phase: str) -> None:
 
 
 def test_max_runtime_stops_with_max_runtime_exceeded() -> None:
-    """SPEC §5.3 / D8: MaxRuntimeInSeconds after training start ends as Stopped /
+    """behaviour §5.3 / D8: MaxRuntimeInSeconds after training start ends as Stopped /
     MaxRuntimeExceeded at once, with no Stopping phase; the cluster can be kept."""
     emu = emulator(training_seconds=None, timing=Timing(stopping_seconds=30))
     emu.create_training_job(**request("a", StoppingCondition={"MaxRuntimeInSeconds": 300}))
@@ -303,7 +303,7 @@ def test_max_runtime_stops_with_max_runtime_exceeded() -> None:
 
 
 def test_default_max_runtime_is_one_day() -> None:
-    """SPEC §5.3 / D8 / D22: without StoppingCondition the max runtime is 86400 s."""
+    """behaviour §5.3 / D8 / D22: without StoppingCondition the max runtime is 86400 s."""
     emu = emulator(training_seconds=None)
     body = request("a")
     del body["StoppingCondition"]
@@ -335,7 +335,8 @@ def test_plan_versus_max_runtime_tie_plan_wins(
 
 
 def test_control_call_before_plan_end_wins() -> None:
-    """SPEC §5.3: training ends at the first of plan and control call; the later one is moot."""
+    """behaviour §5.3: training ends at the first of plan and control call; the later one is
+    moot."""
     emu = emulator(training_seconds=600)
     emu.create_training_job(**request("a"))
     emu.advance(COLD + 100)
@@ -349,7 +350,7 @@ def test_control_call_before_plan_end_wins() -> None:
 
 @pytest.mark.parametrize("status", ["Completed", "Failed", "Stopped", "Stopping"])
 def test_stop_refused_unless_in_progress(status: str) -> None:
-    """SPEC §5.4 / D9: StopTrainingJob on any status but InProgress is ValidationException."""
+    """behaviour §5.4 / D9: StopTrainingJob on any status but InProgress is ValidationException."""
     emu = emulator(training_seconds=None, timing=Timing(stopping_seconds=30))
     emu.create_training_job(**request("a"))
     emu.advance(COLD)
@@ -393,7 +394,7 @@ def test_control_misuse_raises_control_error() -> None:
 
 
 def test_secondary_status_transitions_contents() -> None:
-    """SPEC §9 / D22: SecondaryStatusTransitions follow the job's history: each step starts
+    """behaviour §9.2 / D22: SecondaryStatusTransitions follow the job's history: each step starts
     when the previous ended, the current step has no EndTime, each has a StatusMessage."""
     emu = emulator(training_seconds=600)
     emu.create_training_job(**request("a"))
@@ -422,7 +423,7 @@ def test_secondary_status_transitions_contents() -> None:
 
 
 def test_warm_start_transitions_start_with_starting() -> None:
-    """SPEC §5.2 / D7: a warm job also goes Starting → Training, after warm_start_seconds."""
+    """behaviour §5.2 / D7: a warm job also goes Starting → Training, after warm_start_seconds."""
     emu = emulator(training_seconds=600)
     emu.create_training_job(**request("a"))
     emu.advance(COLD + 600)
@@ -496,7 +497,7 @@ def _observe(emu: WarmPoolEmulator) -> Mapping[str, tuple[str, str, str | None]]
 def test_observed_statuses_only_move_along_machine_edges(
     session: list[tuple[str, Any, Any]], stopping: int, training: float | None
 ) -> None:
-    """SPEC §6 / §11: across random sessions, each job's SecondaryStatus and warm pool status
+    """behaviour §6.2 / §11: across random sessions, each job's SecondaryStatus and warm pool status
     only ever move along the machines' edges, and TrainingJobStatus matches SecondaryStatus."""
     emu = emulator(training_seconds=training, timing=Timing(stopping_seconds=stopping))
     before = _observe(emu)

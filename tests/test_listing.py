@@ -1,5 +1,5 @@
 """``ListTrainingJobs`` over sorted indexes: every page is what filtering and sorting all jobs
-would give (SPEC §9, D20, D36)."""
+would give (behaviour §9.6, D20, D36)."""
 
 from __future__ import annotations
 

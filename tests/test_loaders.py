@@ -1,6 +1,7 @@
 """Loaders of public GPU cluster traces: Helios (SenseTime) and Acme (Shanghai AI Lab).
 
-The rules are those of docs/replay.md, section "Loaders for public cluster traces". The files
+The rules are those of docs/replay.md, section "Loaders for public cluster traces" (behaviour
+§13.2, D39). The files
 here are written by the tests, in the layouts the traces' own documentation gives; no
 third-party data is used.
 """

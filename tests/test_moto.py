@@ -1,6 +1,6 @@
 """Composing with moto (issue 7): inside ``moto.mock_aws()``, the SageMaker operations the
 emulator does not emulate are answered by moto; outside, they raise ``NotEmulatedError`` and
-nothing is sent (D29, D30).
+nothing is sent (behaviour §12.2; D29, D30).
 
 Every call goes through a real botocore client. moto is imported by this module, so "outside
 moto" here means moto imported but no mock active, the case that could leak a call to AWS.

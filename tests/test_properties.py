@@ -1,4 +1,4 @@
-"""Property tests of the matcher (SPEC §3, §6), the clock (§4) and the ledgers (§7, §8)."""
+"""Property tests of the matcher (behaviour §3, §6), the clock (§4) and the ledgers (§7, §8)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from warmpool.events import JobReleased, PoolKept, PoolTerminated, TrainingStart
 
 @dataclass(frozen=True)
 class Identity:
-    """The ten key fields of SPEC §3, already normalised (what equality is about)."""
+    """The ten key fields of behaviour §3, already normalised (what equality is about)."""
 
     role: str
     instance_type: str
@@ -44,7 +44,7 @@ class Identity:
     chaining: bool
 
 
-#: Request path of each ``Identity`` field, as SPEC §3 names it.
+#: Request path of each ``Identity`` field, as behaviour §3 names it.
 PATHS: Final = {
     "role": "RoleArn",
     "instance_type": "ResourceConfig.InstanceType",
@@ -172,7 +172,7 @@ def expected_differences(a: Identity, b: Identity) -> set[str]:
 def test_key_ignores_order_and_duplicates_of_vpc_ids_and_non_key_members(
     data: st.DataObject, identity: Identity
 ) -> None:
-    """SPEC §3 / D2: two spellings of one identity, with any non-key members, have one key."""
+    """behaviour §3 / D2: two spellings of one identity, with any non-key members, have one key."""
     first = data.draw(requests_for(identity, name="job-a"))
     second = data.draw(requests_for(identity, name="job-b"))
     assert identity_key(first) == identity_key(second)
@@ -181,7 +181,7 @@ def test_key_ignores_order_and_duplicates_of_vpc_ids_and_non_key_members(
 
 @given(data=st.data(), identity=identities())
 def test_key_ignores_every_non_key_member(data: st.DataObject, identity: Identity) -> None:
-    """SPEC §3: name, hyperparameters, image, keep-alive, stopping, tags, env are not key."""
+    """behaviour §3: name, hyperparameters, image, keep-alive, stopping, tags, env are not key."""
     bare = data.draw(requests_for(identity, noise=False))
     noisy = dict(bare)
     noisy["TrainingJobName"] = "another-name"
@@ -207,7 +207,7 @@ def test_key_ignores_every_non_key_member(data: st.DataObject, identity: Identit
     ],
 )
 def test_absent_booleans_are_false(member: str, path: str) -> None:
-    """SPEC §3 / D2: an absent flag equals an explicit False and differs from True."""
+    """behaviour §3 / D2: an absent flag equals an explicit False and differs from True."""
     base = build_request("job-a", variant=0, instance_type=INSTANCE_TYPES[0], count=1, keep_alive=0)
     base.pop("EnableNetworkIsolation", None)
 
@@ -226,7 +226,8 @@ def test_absent_booleans_are_false(member: str, path: str) -> None:
 def test_keys_are_equal_iff_normalised_fields_are_equal(
     data: st.DataObject, pair: tuple[Identity, Identity]
 ) -> None:
-    """SPEC §3 / D2: keys equal iff normalised fields equal; differences() names exactly those."""
+    """behaviour §3 / D2: keys equal iff normalised fields equal; differences() names exactly
+    those."""
     a, b = pair
     key_a = identity_key(data.draw(requests_for(a, name="job-a")))
     key_b = identity_key(data.draw(requests_for(b, name="job-b")))
@@ -252,7 +253,8 @@ def _reuse_emulator(timing: Timing | None = None) -> WarmPoolEmulator:
 def test_reuse_happens_iff_keys_are_equal(
     data: st.DataObject, pair: tuple[Identity, Identity], wait: int
 ) -> None:
-    """SPEC §6 / D4: a create takes over an Available pool iff keys are equal, then starts warm."""
+    """behaviour §6.5 / D4: a create takes over an Available pool iff keys are equal, then starts
+    warm."""
     # ... whatever the new job's own keep-alive (D4).
     a, b = pair
     emu = _reuse_emulator(Timing(cold_start_seconds=100, warm_start_seconds=7))
@@ -318,7 +320,7 @@ def test_spot_job_never_takes_over_a_matching_pool(identity: Identity, data: st.
 def test_reuse_takes_the_pool_available_longest_ties_by_creation(
     endings: list[tuple[int, str]], control_order: list[int]
 ) -> None:
-    """SPEC §6 / D4: reuse takes the earliest release, ties by creation, however released."""
+    """behaviour §6.5 / D4: reuse takes the earliest release, ties by creation, however released."""
     names = [f"job-{i}" for i in range(len(endings))]
     plans = {
         name: JobPlan(training_seconds=seconds) if how == "plan" else None
@@ -355,7 +357,8 @@ def test_reuse_takes_the_pool_available_longest_ties_by_creation(
 
 @given(keep_alive=st.integers(61, 3600), early=st.sampled_from([0.5, 1, 60]))
 def test_pool_expiring_at_t_is_gone_for_a_create_at_t(keep_alive: int, early: float) -> None:
-    """SPEC §4 / D5: a pool expiring exactly at t is gone for a create at t, not just before."""
+    """behaviour §4 / D5: a pool expiring exactly at t is gone for a create at t, not just
+    before."""
     for offset, reused in ((-early, True), (0, False)):
         emu = _reuse_emulator()
         a = build_request(
@@ -373,7 +376,7 @@ def test_pool_expiring_at_t_is_gone_for_a_create_at_t(keep_alive: int, early: fl
 def test_update_whose_expiry_is_not_in_the_future_terminates_the_pool(
     keep_alive: int, elapsed: int, extra: int
 ) -> None:
-    """SPEC §9 / D18: an update whose expiry (release + n) is not after now terminates now."""
+    """behaviour §9.3 / D18: an update whose expiry (release + n) is not after now ends it now."""
     # One second later, the pool stays Available until then and then expires.
     emu = _reuse_emulator()
     emu.create_training_job(
@@ -409,7 +412,8 @@ def test_update_whose_expiry_is_not_in_the_future_terminates_the_pool(
 def test_chain_at_the_lifetime_cap_at_release_is_not_kept(
     cap: int, short: float, chained: bool
 ) -> None:
-    """SPEC §5 / D13: kept only if the chain is younger than the cap; then it ends by the cap."""
+    """behaviour §5.7 / D13: kept only if the chain is younger than the cap; then it ends by the
+    cap."""
     # The chain's age counts from the first launch, across reuse.
     launch = 180
     end = launch + cap - short  # the last job's release
@@ -440,7 +444,7 @@ def test_chain_at_the_lifetime_cap_at_release_is_not_kept(
         )
     emu.run_until(end)
     status = emu.describe_training_job(TrainingJobName=last)["WarmPoolStatus"]
-    if short == 0:  # never Available: no retained interval, no PoolKept (SPEC §8)
+    if short == 0:  # never Available: no retained interval, no PoolKept (behaviour §8)
         assert status == {"Status": "Terminated", "ResourceRetainedBillableTimeInSeconds": 0}
         assert [r for r in emu.billing.retained if r.job == last] == []
         assert [e for e in emu.events.for_job(last) if isinstance(e, PoolKept)] == []
@@ -463,7 +467,7 @@ def test_chain_at_the_lifetime_cap_at_release_is_not_kept(
 def test_ending_before_training_starts_keeps_a_pool_only_if_the_cluster_exists(
     warm: bool, how: str, stopping: float, after: float
 ) -> None:
-    """SPEC §5 table / D9 / D10: ending before training starts keeps a pool iff it was warm."""
+    """behaviour §5 table / D9 / D10: ending before training starts keeps a pool iff it was warm."""
     # A warm job already has a cluster; a stop or failure before a cold launch cancels it.
     plans = {"donor": JobPlan(training_seconds=60), "job": None}
     emu = WarmPoolEmulator(
@@ -552,7 +556,8 @@ def test_patch_update_terminates_exactly_the_available_pools_of_its_type(
 @settings(max_examples=60)
 @given(kinds=st.lists(st.sampled_from(["expiry", "release", "start"]), min_size=1, max_size=6))
 def test_same_instant_events_fire_expiries_then_releases_then_starts(kinds: list[str]) -> None:
-    """SPEC §4 / D5: at one instant: expiries, then releases, then starts, by creation order."""
+    """behaviour §4 / D5: at one instant: expiries, then releases, then starts, by creation
+    order."""
     # So a release sees the warm pool quota freed by an expiry at the same instant.
     t, cold = 1000, 100
     plans: dict[str, JobPlan | None] = {}
@@ -642,7 +647,7 @@ class _Pending:
 
 @given(ops=clock_ops)
 def test_clock_fires_every_event_exactly_once_in_order(ops: list[ClockOp]) -> None:
-    """SPEC §4 / D5: now never decreases; every event fires once, at its time, in order."""
+    """behaviour §4 / D5: now never decreases; every event fires once, at its time, in order."""
     # Order: (time, priority, order, scheduling), including events scheduled while firing.
     clock = VirtualClock()
     fired: list[tuple[int, float]] = []
@@ -743,7 +748,8 @@ def test_clock_fires_every_event_exactly_once_in_order(ops: list[ClockOp]) -> No
     )
 )
 def test_emulator_time_never_moves_backwards(steps: list[tuple[str, int | float]]) -> None:
-    """SPEC §4 / D5: time never moves back; a negative step is a ValueError changing nothing."""
+    """behaviour §4 / D5: time never moves back; a negative step is a ValueError changing
+    nothing."""
     emu = _reuse_emulator(Timing(cold_start_seconds=30))
     created = 0
     for kind, value in steps:
@@ -789,7 +795,7 @@ def test_emulator_time_never_moves_backwards(steps: list[tuple[str, int | float]
 def test_release_due_exactly_at_the_target_fires_within_the_advance(
     cold: float, train: float
 ) -> None:
-    """SPEC §4: advance(dt) fires every event due at or before now + dt, not one before."""
+    """behaviour §4: advance(dt) fires every event due at or before now + dt, not one before."""
     plan = JobPlan(training_seconds=train)
     emu = WarmPoolEmulator(timing=Timing(cold_start_seconds=cold), workload=lambda _r: plan)
     emu.create_training_job(
@@ -834,7 +840,7 @@ ledger_ops = st.lists(
 
 
 def _observed_use(emu: WarmPoolEmulator) -> dict[str, tuple[int, int]]:
-    """(in_training, retained) per type, recounted from DescribeTrainingJob (SPEC §7)."""
+    """(in_training, retained) per type, recounted from DescribeTrainingJob (behaviour §7)."""
     use = {itype: [0, 0] for itype in INSTANCE_TYPES}
     for name in emu.job_names():
         d = emu.describe_training_job(TrainingJobName=name)
@@ -861,7 +867,7 @@ def _totals(emu: WarmPoolEmulator, include_open: bool) -> tuple[float, ...]:
 def test_quota_inequalities_hold_and_billing_never_shrinks(
     ops: list[LedgerOp], warm_pool: int, training: int
 ) -> None:
-    """SPEC §7 / §8 / §11: quota inequalities hold and billed seconds never shrink, always."""
+    """behaviour §7 / §8 / §11: quota inequalities hold and billed seconds never shrink, always."""
     # Also: use equals the recount from DescribeTrainingJob; adjoining windows add up (D27).
     plans: dict[str, JobPlan | None] = {}
     emu = WarmPoolEmulator(

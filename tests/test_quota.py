@@ -1,4 +1,4 @@
-"""Quotas per instance type: training and warm pool limits (SPEC §7, D14)."""
+"""Quotas per instance type: training and warm pool limits (behaviour §7, D14)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ TYPES = (INSTANCE_TYPE, OTHER_TYPE)
 
 
 def limit_text(instance_type: str, limit: int, used: int, delta: int) -> str:
-    """AWS's ResourceLimitExceeded text (aws-facts §7), written out independently."""
+    """AWS's ResourceLimitExceeded text (docs/references.md), written out independently."""
     return (
         f"The account-level service limit '{instance_type} for training job usage' is {limit} "
         f"Instances, with current utilization of {used} Instances and a request delta of "
@@ -45,7 +45,7 @@ def observed_use(emu: WarmPoolEmulator) -> dict[str, tuple[int, int]]:
 
 
 def check_invariants(emu: WarmPoolEmulator) -> None:
-    """SPEC §7: retained <= warm_pool, in_training + retained <= training, and the ledger's
+    """behaviour §7: retained <= warm_pool, in_training + retained <= training, and the ledger's
     counts agree with the jobs' statuses."""
     observed = observed_use(emu)
     for instance_type in set(observed) | set(emu.quotas):
@@ -68,7 +68,7 @@ def refuse_create(emu: WarmPoolEmulator, **req: Any) -> errors.ResourceLimitExce
 
 
 def test_training_limit_refusal_has_awss_exact_text_with_used_in_training_plus_retained() -> None:
-    """SPEC §7: used = in_training + retained; the text gives limit, used and delta."""
+    """behaviour §7: used = in_training + retained; the text gives limit, used and delta."""
     emu = emulator(quotas={INSTANCE_TYPE: Quota(training=3, warm_pool=1)})
     emu.create_training_job(**request("kept"))
     emu.advance(1000)  # kept is Available: retained 1
@@ -82,7 +82,7 @@ def test_training_limit_refusal_has_awss_exact_text_with_used_in_training_plus_r
 
 
 def test_create_exactly_at_the_training_limit_is_accepted() -> None:
-    """SPEC §7: refused only if in_training + retained + count > training."""
+    """behaviour §7: refused only if in_training + retained + count > training."""
     emu = emulator(quotas={INSTANCE_TYPE: Quota(training=3)})
     emu.create_training_job(**request("a", instance_count=1))
     emu.create_training_job(**request("b", instance_count=2, volume_size=60))
@@ -92,14 +92,14 @@ def test_create_exactly_at_the_training_limit_is_accepted() -> None:
 
 
 def test_training_limit_0_refuses_any_cold_create() -> None:
-    """SPEC §7 / aws-facts §7: 'is 0 Instances, with current utilization of 0 Instances'."""
+    """behaviour §7, AWS's text: 'is 0 Instances, with current utilization of 0 Instances'."""
     emu = emulator(quotas={"ml.p3.2xlarge": Quota(training=0)})
     error = refuse_create(emu, **request("gpu", instance_type="ml.p3.2xlarge"))
     assert error.message == limit_text("ml.p3.2xlarge", 0, 0, 1)
 
 
 def test_create_with_reuse_is_never_refused_even_at_the_training_limit() -> None:
-    """SPEC §7 / D14: taking over a pool moves retained -> in_training and is never refused."""
+    """behaviour §7 / D14: taking over a pool moves retained -> in_training and is never refused."""
     emu = emulator(quotas={INSTANCE_TYPE: Quota(training=2, warm_pool=2)})
     emu.create_training_job(**request("a", instance_count=2))
     emu.advance(1000)
@@ -112,7 +112,7 @@ def test_create_with_reuse_is_never_refused_even_at_the_training_limit() -> None
 
 
 def test_reuse_is_not_refused_after_the_training_limit_was_lowered_below_use() -> None:
-    """SPEC §7: a create with reuse is never refused, even when the limit is now below use."""
+    """behaviour §7: a create with reuse is never refused, even when the limit is now below use."""
     emu = emulator(quotas={INSTANCE_TYPE: Quota(training=4, warm_pool=2)})
     emu.create_training_job(**request("a", instance_count=2))
     emu.advance(1000)
@@ -123,7 +123,7 @@ def test_reuse_is_not_refused_after_the_training_limit_was_lowered_below_use() -
 
 
 def test_retained_instances_count_against_the_training_limit() -> None:
-    """SPEC §7 / seed: warm pool instances count toward the training limit."""
+    """behaviour §7 / AWS guide: warm pool instances count toward the training limit."""
     emu = emulator(quotas={INSTANCE_TYPE: Quota(training=1, warm_pool=1)})
     emu.create_training_job(**request("a"))
     emu.advance(1000)
@@ -136,7 +136,7 @@ def test_retained_instances_count_against_the_training_limit() -> None:
 
 
 def test_finished_jobs_free_the_training_limit() -> None:
-    """SPEC §7: release does in_training -= count."""
+    """behaviour §7: release does in_training -= count."""
     emu = emulator(quotas={INSTANCE_TYPE: Quota(training=1)})
     emu.create_training_job(**request("a", keep_alive=None))
     refuse_create(emu, **request("b", keep_alive=None))
@@ -146,7 +146,7 @@ def test_finished_jobs_free_the_training_limit() -> None:
 
 
 def test_heterogeneous_job_counts_each_group_against_its_own_type() -> None:
-    """SPEC §7: in_training is per instance type; a refusal names the type that overflows."""
+    """behaviour §7: in_training is per instance type; a refusal names the type that overflows."""
     emu = emulator(quotas={INSTANCE_TYPE: Quota(training=4), OTHER_TYPE: Quota(training=2)})
     groups = [
         {"InstanceType": INSTANCE_TYPE, "InstanceCount": 1, "InstanceGroupName": "g1"},
@@ -164,7 +164,7 @@ def test_heterogeneous_job_counts_each_group_against_its_own_type() -> None:
 
 
 def test_spot_job_matching_a_pool_cold_starts_and_needs_training_quota() -> None:
-    """SPEC §7 / D3: a spot job never takes a pool, so it is a create without reuse."""
+    """behaviour §7 / D3: a spot job never takes a pool, so it is a create without reuse."""
     emu = emulator(quotas={INSTANCE_TYPE: Quota(training=1, warm_pool=1)})
     emu.create_training_job(**request("a"))
     emu.advance(1000)
@@ -179,7 +179,7 @@ def test_spot_job_matching_a_pool_cold_starts_and_needs_training_quota() -> None
 
 
 def test_stop_before_launch_frees_the_training_limit() -> None:
-    """SPEC §7: a job stopped before launch no longer counts in training."""
+    """behaviour §7: a job stopped before launch no longer counts in training."""
     emu = emulator(quotas={INSTANCE_TYPE: Quota(training=1)})
     emu.create_training_job(**request("a"))
     emu.stop_training_job(TrainingJobName="a")
@@ -191,7 +191,7 @@ def test_stop_before_launch_frees_the_training_limit() -> None:
 
 
 def test_full_warm_pool_quota_silently_terminates_with_reason_warm_pool_quota() -> None:
-    """SPEC §7 / D14: a release that does not fit is Terminated (WarmPoolQuota), no error."""
+    """behaviour §7 / D14: a release that does not fit is Terminated (WarmPoolQuota), no error."""
     emu = emulator(warm_pool=1)
     emu.create_training_job(**request("a"))
     emu.create_training_job(**request("b", volume_size=60))
@@ -212,7 +212,7 @@ def test_full_warm_pool_quota_silently_terminates_with_reason_warm_pool_quota() 
 
 
 def test_default_warm_pool_quota_is_0_so_nothing_is_kept() -> None:
-    """SPEC §7 / D14: warm pool limit defaults to 0, as on AWS."""
+    """behaviour §7 / D14: warm pool limit defaults to 0, as on AWS."""
     emu = WarmPoolEmulator(workload=lambda _r: JobPlan(training_seconds=600))
     emu.create_training_job(**request("a"))
     emu.advance(1000)
@@ -222,7 +222,7 @@ def test_default_warm_pool_quota_is_0_so_nothing_is_kept() -> None:
 
 
 def test_warm_pool_quota_counts_instances_not_pools() -> None:
-    """SPEC §7: kept only if retained + count <= warm_pool."""
+    """behaviour §7: kept only if retained + count <= warm_pool."""
     emu = emulator(warm_pool=3)
     emu.create_training_job(**request("two", instance_count=2))
     emu.create_training_job(**request("also-two", instance_count=2, volume_size=60))
@@ -237,7 +237,7 @@ def test_warm_pool_quota_counts_instances_not_pools() -> None:
 
 
 def test_warm_pool_quota_freed_by_an_expiry_at_the_same_instant_is_usable() -> None:
-    """SPEC §4 / §7: a release at t sees the quota freed by a pool expiring at t."""
+    """behaviour §4 / §7: a release at t sees the quota freed by a pool expiring at t."""
     emu = emulator(warm_pool=1)
     emu.create_training_job(**request("a", keep_alive=120))  # released 780, expires 900
     emu.advance(720)  # t=720
@@ -249,7 +249,7 @@ def test_warm_pool_quota_freed_by_an_expiry_at_the_same_instant_is_usable() -> N
 
 
 def test_quotas_of_instance_types_are_independent() -> None:
-    """SPEC §7 / D14: limits and use are per instance type."""
+    """behaviour §7 / D14: limits and use are per instance type."""
     emu = emulator(
         quotas={
             INSTANCE_TYPE: Quota(training=1, warm_pool=1),
@@ -314,7 +314,7 @@ def test_raising_the_training_limit_at_run_time_admits_the_create() -> None:
 
 
 def test_lowering_the_warm_pool_limit_never_evicts_but_refuses_later_retention() -> None:
-    """SPEC §7 / D14: lowering a limit never evicts a cluster."""
+    """behaviour §7 / D14: lowering a limit never evicts a cluster."""
     emu = emulator(warm_pool=2)
     emu.create_training_job(**request("a"))
     emu.create_training_job(**request("b", volume_size=60))
@@ -330,7 +330,7 @@ def test_lowering_the_warm_pool_limit_never_evicts_but_refuses_later_retention()
 
 
 def test_lowering_the_training_limit_never_stops_running_jobs() -> None:
-    """SPEC §7: lowering the training limit only refuses later creates."""
+    """behaviour §7: lowering the training limit only refuses later creates."""
     emu = emulator(quotas={INSTANCE_TYPE: Quota(training=3, warm_pool=3)})
     emu.create_training_job(**request("a", instance_count=3))
     emu.quotas.set(INSTANCE_TYPE, training=1)
@@ -459,7 +459,7 @@ operations = st.lists(
 def test_quota_inequalities_hold_after_every_call(
     ops: list[tuple[Any, ...]], training: int, warm_pool: int, stopping: int
 ) -> None:
-    """SPEC §7 / §11: retained <= warm_pool and in_training + retained <= training after every
+    """behaviour §7 / §11: retained <= warm_pool and in_training + retained <= training after every
     call, and the ledger agrees with the jobs' statuses."""
     plans: dict[str, JobPlan | None] = {}
     emu = WarmPoolEmulator(
@@ -529,7 +529,7 @@ def test_quota_inequalities_hold_after_every_call(
 
 
 def test_instance_groups_of_one_type_are_counted_together_against_the_training_limit() -> None:
-    """SPEC §7: the request delta is every instance of the type the job asks for, even when
+    """behaviour §7: the request delta is every instance of the type the job asks for, even when
     they come in several instance groups."""
     emu = WarmPoolEmulator(quotas={"ml.m5.xlarge": Quota(training=3)})
     groups = [

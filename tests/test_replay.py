@@ -1,4 +1,4 @@
-"""warmpool.sim.replay: a trace replayed through the emulator, and its report.
+"""warmpool.sim.replay: a trace replayed through the emulator, and its report (behaviour §13.1).
 
 The small traces here are checked by hand against the rules of docs/concepts.md (cold start
 180 s, warm start 20 s, a pool kept from the release for its keep-alive, billed seconds

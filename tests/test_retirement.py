@@ -1,4 +1,4 @@
-"""``WarmPoolEmulator(retain_finished=False)``: finished jobs are retired (D37).
+"""``WarmPoolEmulator(retain_finished=False)``: finished jobs are retired (behaviour §10.5, D37).
 
 A retired job answers as a name that never existed, jobs still running or holding an
 ``Available`` pool answer exactly as with ``retain_finished=True``, the billing ledger keeps the

@@ -1,7 +1,8 @@
 """The SageMaker Python SDK v2 against the emulator: examples/sdk_estimator.py, the AWS guide's
 estimator walk-through run offline (moto serves S3, STS and CloudWatch Logs; warmpool serves
 SageMaker on virtual time), what ``mock_sagemaker(virtual_time=...)`` does to the SDK, and an
-Experiments ``Run`` whose calls moto answers around estimators the emulator trains (issue 7)."""
+Experiments ``Run`` whose calls moto answers around estimators the emulator trains (behaviour
+§12.1, §12.2)."""
 
 from __future__ import annotations
 

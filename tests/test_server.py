@@ -3,6 +3,7 @@
 The SageMaker tests drive a server on an ephemeral loopback port with a real boto3 client, so
 botocore's own serializer (epoch-second timestamps, ``X-Amz-Target``) and parser (``__type``,
 ``message``, epoch-second responses) are exercised. Malformed input is sent with ``http.client``.
+The rules are those of behaviour §12.3 and D32.
 """
 
 from __future__ import annotations
@@ -169,11 +170,11 @@ def create(client: Any, name: str, **extra: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# boto3 through the wire: the seed walk-through
+# boto3 through the wire: the AWS guide's walk-through
 # --------------------------------------------------------------------------------------------
 
 
-def test_seed_walkthrough_over_boto3(server: WarmPoolServer, client: Any) -> None:
+def test_guide_walkthrough_over_boto3(server: WarmPoolServer, client: Any) -> None:
     response = client.create_training_job(**request("job-1", keep_alive=1800))
     assert response["TrainingJobArn"].endswith(":training-job/job-1")
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 200

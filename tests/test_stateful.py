@@ -1,10 +1,10 @@
-"""The emulator against a brute-force model of SPEC §4-§8, driven by random call sequences.
+"""The emulator against a brute-force model of behaviour §4-§8, driven by random call sequences.
 
 ``SpecModel`` below is an independent re-reading of the contract: it imports nothing from
 ``warmpool`` and keeps each job as a small record. To move time it scans every job for the
-earliest due event (no heap) and breaks ties as SPEC §4 says: expiries, then releases, then
+earliest due event (no heap) and breaks ties as behaviour §4 says: expiries, then releases, then
 starts, and within a kind by creation order. ``EmulatorMachine`` drives both with the same
-calls and compares them after every step; its ``@invariant`` methods check SPEC §11 from the
+calls and compares them after every step; its ``@invariant`` methods check behaviour §11 from the
 emulator's public API alone.
 """
 
@@ -28,7 +28,7 @@ ROLE_A: Final = "arn:aws:iam::123456789012:role/SageMakerRole"
 ROLE_B: Final = "arn:aws:iam::123456789012:role/OtherRole"
 IMAGE: Final = "123456789012.dkr.ecr.us-east-1.amazonaws.com/train:latest"
 INSTANCE_TYPES: Final = ("ml.m5.xlarge", "ml.c5.xlarge")
-#: Renderings of the same security groups: order and duplicates must not matter (SPEC §3).
+#: Renderings of the same security groups: order and duplicates must not matter (behaviour §3).
 _GROUP_RENDERINGS: Final = (
     ["sg-1", "sg-2"],
     ["sg-2", "sg-1"],
@@ -93,7 +93,7 @@ IN_USE: Final = "InUse"
 AVAILABLE: Final = "Available"
 REUSED: Final = "Reused"
 TERMINATED: Final = "Terminated"
-#: Failure classes after which the cluster can be kept (SPEC §5 table).
+#: Failure classes after which the cluster can be kept (behaviour §5 table).
 KEEPABLE_FAILURES: Final = frozenset({"AlgorithmError", "ClientError"})
 #: TrainingJobStatus of each SecondaryStatus.
 JOB_STATUS: Final = {
@@ -106,7 +106,7 @@ JOB_STATUS: Final = {
     "MaxRuntimeExceeded": "Stopped",
 }
 TERMINAL: Final = frozenset({"Completed", "Failed", "Stopped", "MaxRuntimeExceeded"})
-#: Ways an Available pool ends that the model names exactly (SPEC §8, D14).
+#: Ways an Available pool ends that the model names exactly (behaviour §8, D14).
 NAMED_REASONS: Final = frozenset(
     {"Expired", "Released", "PatchUpdate", "LifetimeCap", "WarmPoolQuota"}
 )
@@ -119,12 +119,12 @@ Plan = tuple[float, str | None]
 
 
 def whole_seconds(duration: float) -> int:
-    """SPEC §4 / D6: whole seconds rounded up, measured to the microsecond."""
+    """behaviour §4 / D6: whole seconds rounded up, measured to the microsecond."""
     return math.ceil(round(duration, 6))
 
 
 def training_limit_text(instance_type: str, limit: int, used: int, delta: int) -> str:
-    """SPEC §7's ResourceLimitExceeded text."""
+    """behaviour §7's ResourceLimitExceeded text."""
     return (
         f"The account-level service limit '{instance_type} for training job usage' is {limit} "
         f"Instances, with current utilization of {used} Instances and a request delta of "
@@ -172,13 +172,13 @@ class ModelJob:
         return self.key[2]
 
     def training_seconds(self) -> int | None:
-        """SPEC §5.5 / D6: present only if training started; at least 1."""
+        """behaviour §5.5 / D6: present only if training started; at least 1."""
         if self.started_at is None or self.ended_at is None:
             return None
         return max(1, whole_seconds(self.ended_at - self.started_at))
 
     def warm_pool_status(self) -> dict[str, Any] | None:
-        """SPEC §6 / D12: the expected ``WarmPoolStatus``."""
+        """behaviour §6.4 / D12: the expected ``WarmPoolStatus``."""
         if self.pool is None:
             return None
         status: dict[str, Any] = {"Status": self.pool}
@@ -190,7 +190,7 @@ class ModelJob:
 
 
 class SpecModel:
-    """SPEC §4-§8 by brute force: a list of job records and a scan for the next event."""
+    """behaviour §4-§8 by brute force: a list of job records and a scan for the next event."""
 
     def __init__(
         self,
@@ -224,7 +224,7 @@ class SpecModel:
         return None
 
     def in_training(self, instance_type: str) -> int:
-        """SPEC §7: instances of InProgress or Stopping jobs."""
+        """behaviour §7: instances of InProgress or Stopping jobs."""
         return sum(
             job.count
             for job in self.jobs
@@ -233,7 +233,7 @@ class SpecModel:
         )
 
     def retained(self, instance_type: str) -> int:
-        """SPEC §7: instances of Available pools."""
+        """behaviour §7: instances of Available pools."""
         return sum(
             job.count
             for job in self.jobs
@@ -243,7 +243,7 @@ class SpecModel:
     # -- time -------------------------------------------------------------------------------
 
     def _due(self, job: ModelJob) -> tuple[float, int] | None:
-        """(time, kind) of the job's next event; kind 0 expiry, 1 release, 2 start (SPEC §4)."""
+        """(time, kind) of the job's next event (behaviour §4): 0 expiry, 1 release, 2 start."""
         if job.pool == AVAILABLE:
             assert job.expires_at is not None
             return job.expires_at, 0
@@ -293,7 +293,7 @@ class SpecModel:
         self.now = target
 
     def settle(self) -> None:
-        """SPEC §4: after a call, every event due now fires."""
+        """behaviour §4: after a call, every event due now fires."""
         self.run_until(self.now)
 
     # -- moves ------------------------------------------------------------------------------
@@ -305,7 +305,7 @@ class SpecModel:
             job.cluster = ModelCluster(self.now)
 
     def release(self, job: ModelJob, outcome: str, failure_class: str | None = None) -> None:
-        """SPEC §5 table and §7: end training, then keep the cluster or not."""
+        """behaviour §5 table and §7: end training, then keep the cluster or not."""
         now = self.now
         job.secondary = outcome
         job.ended_at = job.last_modified = now
@@ -337,7 +337,7 @@ class SpecModel:
         job.reason = reason
 
     def _expire(self, job: ModelJob) -> None:
-        """SPEC §6 / D13: LifetimeCap if the cap came strictly first, else Expired."""
+        """behaviour §6.3 / D13: LifetimeCap if the cap came strictly first, else Expired."""
         assert job.cluster is not None and job.available_at is not None
         assert job.keep_alive is not None
         capped = job.cluster.launched_at + self.lifetime < job.available_at + job.keep_alive
@@ -355,7 +355,7 @@ class SpecModel:
         plan: Plan | None,
         max_runtime: int | None,
     ) -> tuple[str | None, str | None]:
-        """SPEC §9 / D15 order of checks, then §6 reuse or §7 quota; (code, message)."""
+        """behaviour §9 / D15 order of checks, then §6 reuse or §7 quota; (code, message)."""
         if keep_alive is not None and keep_alive > self.max_keep_alive:
             return "ValidationException", None
         if spot and keep_alive:
@@ -416,7 +416,7 @@ class SpecModel:
         return True
 
     def stop(self, name: str) -> str | None:
-        """SPEC §5.4 / D9."""
+        """behaviour §5.4 / D9."""
         job = self.find(name)
         if job is None or job.secondary not in ("Starting", "Training"):
             return "ValidationException"
@@ -427,7 +427,7 @@ class SpecModel:
         return None
 
     def update(self, name: str, keep_alive: int) -> str | None:
-        """SPEC §9 Update / D18."""
+        """behaviour §9.3 Update / D18."""
         if keep_alive > self.max_keep_alive:
             return "ValidationException"
         job = self.find(name)
@@ -466,7 +466,7 @@ class SpecModel:
         job.deleted = True
         return None
 
-    # -- billing (SPEC §8 / D27) ------------------------------------------------------------
+    # -- billing (behaviour §8 / D27) ------------------------------------------------------------
 
     def billing(self) -> tuple[int, int, int, int]:
         """(retained s, retained instance-s, training s, training instance-s), open included."""
@@ -491,7 +491,7 @@ class SpecModel:
 
 # -- the state machine --------------------------------------------------------------------------
 
-#: SPEC §6: the only moves of a job's warm pool status between two observations.
+#: behaviour §6.2: the only moves of a job's warm pool status between two observations.
 ALLOWED_MOVES: Final = frozenset(
     {
         (IN_USE, AVAILABLE),
@@ -810,7 +810,7 @@ class EmulatorMachine(RuleBasedStateMachine):
     )
     def update_keep_alive(self, wait: str, index: int, aim: bool, keep_alive: int | str) -> None:
         """UpdateTrainingJob's keep-alive; "elapsed" is the time since the pool's release
-        (rounded up), so the new expiry is now or just past (SPEC §9: it terminates now)."""
+        (rounded up), so the new expiry is now or just past (behaviour §9: it terminates now)."""
         self._wait(wait)
         name = self._pick(index, aim, lambda job: job.pool == AVAILABLE)
         if keep_alive in ("elapsed", "elapsed+1"):
@@ -874,7 +874,7 @@ class EmulatorMachine(RuleBasedStateMachine):
 
     @invariant()
     def emulator_matches_model(self) -> None:
-        """SPEC §4-§8: statuses, times, warm pools, quotas and billing as the model says."""
+        """behaviour §4-§8: statuses, times, warm pools, quotas and billing as the model says."""
         emu, model = self.emu, self.model
         assert emu.now == model.now
         live = model.live()
@@ -913,7 +913,8 @@ class EmulatorMachine(RuleBasedStateMachine):
                     raise AssertionError(f"{job.name} was deleted but can be described")
                 except errors.ValidationException:
                     pass
-        # SPEC §9 / D20: List filters by warm pool status and status, sorted by (creation, name).
+        # behaviour §9.6 / D20: List filters by warm pool status and status, sorted by (creation,
+        # name).
         in_order = sorted(live, key=lambda job: (job.created_at, job.name))
         for pool_status in (AVAILABLE, REUSED):
             listed = emu.list_training_jobs(WarmPoolStatusEquals=pool_status, MaxResults=100)
@@ -938,7 +939,7 @@ class EmulatorMachine(RuleBasedStateMachine):
             totals.training_instance_seconds,
         ) == model.billing()
 
-    # -- SPEC §11 guarantees, from the public API alone -------------------------------------
+    # -- behaviour §11 guarantees, from the public API alone -------------------------------------
 
     def _snapshot(self) -> dict[Ident, dict[str, Any]]:
         out: dict[Ident, dict[str, Any]] = {}
@@ -949,13 +950,14 @@ class EmulatorMachine(RuleBasedStateMachine):
 
     @invariant()
     def clock_never_moves_backwards(self) -> None:
-        """SPEC §4 / D5."""
+        """behaviour §4 / D5."""
         assert self.emu.now >= self.last_now
         self.last_now = self.emu.now
 
     @invariant()
     def warm_pool_status_moves_only_as_allowed(self) -> None:
-        """SPEC §6 / §11: InUse->Available|Terminated, Available->Reused|Terminated, or none."""
+        """behaviour §6.2 / §11: InUse->Available|Terminated, Available->Reused|Terminated, or
+        none."""
         # Also checked between a rule's wait and its call (``_wait``), so each observation
         # spans one API or control call: within one call no status makes two of these moves
         # except InUse->Available->Terminated during an advance, which is itself allowed.
@@ -974,7 +976,7 @@ class EmulatorMachine(RuleBasedStateMachine):
 
     @invariant()
     def retained_billable_time_never_changes(self) -> None:
-        """SPEC §6 / D12: ResourceRetainedBillableTimeInSeconds is fixed once present."""
+        """behaviour §6.4 / D12: ResourceRetainedBillableTimeInSeconds is fixed once present."""
         for ident, d in self._snapshot().items():
             seconds = d.get("WarmPoolStatus", {}).get("ResourceRetainedBillableTimeInSeconds")
             if seconds is None:
@@ -983,7 +985,7 @@ class EmulatorMachine(RuleBasedStateMachine):
 
     @invariant()
     def cluster_serves_at_most_one_job(self) -> None:
-        """SPEC §11: a cluster is InUse/Available for at most one job."""
+        """behaviour §11: a cluster is InUse/Available for at most one job."""
         holders: dict[int, str] = {}
         for name in self.emu.job_names():
             view = self.emu.warm_pool(name)
@@ -994,7 +996,7 @@ class EmulatorMachine(RuleBasedStateMachine):
 
     @invariant()
     def reused_cluster_serves_a_matching_job(self) -> None:
-        """SPEC §6 / §11: a Reused pool's cluster moved to ReusedByJob, whose key is equal."""
+        """behaviour §6 / §11: a Reused pool's cluster moved to ReusedByJob, whose key is equal."""
         snapshot = self._snapshot()
         live = {ident[0]: ident for ident in snapshot}
         for ident, d in snapshot.items():
@@ -1020,7 +1022,7 @@ class EmulatorMachine(RuleBasedStateMachine):
 
     @invariant()
     def no_available_pool_outlives_its_expiry(self) -> None:
-        """SPEC §6 / §11: an Available pool always expires in the future."""
+        """behaviour §6 / §11: an Available pool always expires in the future."""
         for name in self.emu.job_names():
             view = self.emu.warm_pool(name)
             if view is not None and view.status == AVAILABLE:
@@ -1028,7 +1030,7 @@ class EmulatorMachine(RuleBasedStateMachine):
 
     @invariant()
     def quota_inequalities_hold(self) -> None:
-        """SPEC §7: retained <= warm_pool and in_training + retained <= training."""
+        """behaviour §7: retained <= warm_pool and in_training + retained <= training."""
         for itype in INSTANCE_TYPES:
             if itype in self.lowered:
                 continue
@@ -1039,7 +1041,7 @@ class EmulatorMachine(RuleBasedStateMachine):
 
     @invariant()
     def billing_never_shrinks(self) -> None:
-        """SPEC §8 / §11 / D27: every total with open pools included is non-decreasing."""
+        """behaviour §8 / §11 / D27: every total with open pools included is non-decreasing."""
         t = self.emu.billing.total(include_open=True)
         now = (
             t.retained_seconds,

@@ -1,5 +1,5 @@
 """Tags on training jobs: ``AddTags``, ``ListTags``, ``DeleteTags`` and ``CreateTrainingJob``'s
-``Tags`` (issue 7; the rules are ``warmpool.tags``, the decisions D33).
+``Tags`` (behaviour §9.8; issue 7; the rules are ``warmpool.tags``, the decisions D33).
 
 The rules are tested on the Python API first, then through an attached boto3 client (with
 botocore's own parameter and output validation) and through ``warmpool serve``.

@@ -1,8 +1,8 @@
-"""One emulator called from many threads, none of them holding ``emu.lock`` (SPEC §11).
+"""One emulator called from many threads, none of them holding ``emu.lock`` (behaviour §11).
 
 Writers create, describe, stop and complete jobs and move the clock; readers list jobs and read
 the event log, the quota ledger and the billing ledger while they change. Afterwards no thread
-has raised, and the guarantees of SPEC §11 hold: only legal warm pool moves, no cluster held by
+has raised, and the guarantees of behaviour §11 hold: only legal warm pool moves, no cluster held by
 two jobs, quotas never exceeded, ledgers consistent with the jobs. (The event log and the ledgers on
 their own: ``test_ledger_threads.py``.)
 """

@@ -2,7 +2,7 @@
 large run is summarised, and the charts drawn from it (docs/replay.md, "Timelines").
 
 The hand-checked run uses the default Timing (cold start 180 s, warm start 20 s, stopping 0 s)
-and the rules of SPEC §5 (lifecycle), §6 (warm pool status) and §7 (quotas); the recorder sees
+and the rules of behaviour §5 (lifecycle), §6 (warm pool status) and §7 (quotas); the recorder sees
 them only through the event log (D26). The property tests check the recorder against the
 emulator's own quota ledger after every call, and the shape of every cluster's life.
 """
@@ -181,7 +181,7 @@ EXPECTED_CLUSTERS = (
 def test_the_recorder_collects_every_cluster_life_from_cold_start_to_its_end() -> None:
     """Cold starts, the jobs each cluster served, warm starts, Available windows and how each
     cluster ended (Expired, Unhealthy, WarmPoolQuota, NoKeepAlive, or still alive), as the
-    emulator's events tell them (SPEC §5, §6; D26)."""
+    emulator's events tell them (behaviour §5, §6; D26)."""
     emu, recorder = hand_checked_run()
     timeline = recorder.timeline()
     assert timeline.clusters == EXPECTED_CLUSTERS
@@ -195,7 +195,7 @@ def test_the_recorder_collects_every_cluster_life_from_cold_start_to_its_end() -
 def test_usage_counts_instances_as_the_quota_ledger_does() -> None:
     """In training from each create (cold or warm) to the release; retained while Available;
     one point per instant with what the instant ends with; refusals where they happened
-    (SPEC §7, D14)."""
+    (behaviour §7, D14)."""
     _, recorder = hand_checked_run()
     (usage,) = recorder.timeline().usage
     assert usage.instance_type == INSTANCE_TYPE
@@ -389,7 +389,7 @@ def test_usage_matches_the_quota_ledger_after_every_call(
     operations: list[tuple[str, int, int | None, str]],
 ) -> None:
     """After every call, the last usage point of each instance type is the ledger's
-    ``in_training`` and ``retained`` (SPEC §7, D14), and the peaks are never below them."""
+    ``in_training`` and ``retained`` (behaviour §7, D14), and the peaks are never below them."""
     emu = property_emulator()
     recorder = TimelineRecorder.attach(emu)
     for _ in drive(emu, operations):
@@ -407,7 +407,7 @@ def test_segments_tile_every_cluster_life(
 ) -> None:
     """A cluster's segments start with its cold start and follow one another without gaps:
     each starts when the one before ended; jobs alternate start, training, Available; the
-    last ends when the cluster ended (SPEC §5, §6: the moves of a warm pool)."""
+    last ends when the cluster ended (behaviour §5, §6: the moves of a warm pool)."""
     emu = property_emulator()
     recorder = TimelineRecorder.attach(emu)
     for _ in drive(emu, operations):

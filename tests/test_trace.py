@@ -1,7 +1,7 @@
 """Traces: reading, checking and writing the CSV and JSON Lines formats of ``warmpool.sim``.
 
-The rules are those of docs/replay.md, section "Traces"; the job name rule is SageMaker's
-``TrainingJobName`` (SPEC §9).
+The rules are those of docs/replay.md, section "Traces" (behaviour §13.2, D39); the job name
+rule is SageMaker's ``TrainingJobName`` (behaviour §9.1).
 """
 
 from __future__ import annotations
@@ -467,7 +467,7 @@ NAME_ALPHABET = st.text(alphabet="ab9-_.", max_size=66)
 @settings(max_examples=200)
 def test_job_names_follow_sagemakers_training_job_name_rule(name: str) -> None:
     """A job name is accepted exactly when the emulator's CreateTrainingJob accepts it as a
-    TrainingJobName (SPEC §9)."""
+    TrainingJobName (behaviour §9)."""
     assume(name != "")
     emu = WarmPoolEmulator()
     refusals: list[str] = []

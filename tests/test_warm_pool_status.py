@@ -1,4 +1,4 @@
-"""The warm pool status of a job in detail (SPEC §6, D3, D4, D9, D11-D13, limits of §2 / D1).
+"""The warm pool status of a job in detail (behaviour §6, D3, D4, D9, D11-D13, limits of §2 / D1).
 
 Default timing (D7): cold start 180 s, warm start 20 s; the factory's jobs train 600 s, so a
 first job created at 0 launches at 180 and is released at 780.
@@ -61,7 +61,8 @@ def capped(lifetime: int, **kwargs: Any) -> WarmPoolEmulator:
 
 @pytest.mark.parametrize("keep_alive", [None, 0])
 def test_no_warm_pool_status_key_without_keep_alive_or_takeover(keep_alive: int | None) -> None:
-    """SPEC §6 / D11: no WarmPoolStatus key at all unless keep-alive > 0 or a pool was taken."""
+    """behaviour §6.1 / D11: no WarmPoolStatus key at all unless keep-alive > 0 or a pool was
+    taken."""
     emu = emulator()
     emu.create_training_job(**request("a", keep_alive=keep_alive))
     for step in (0, COLD, TRAIN, 5000):
@@ -74,7 +75,7 @@ def test_no_warm_pool_status_key_without_keep_alive_or_takeover(keep_alive: int 
 
 
 def test_job_that_took_over_pool_without_keep_alive_has_status() -> None:
-    """SPEC §6 / D4 / D11: a job with no keep-alive that took over a pool shows InUse, then
+    """behaviour §6 / D4 / D11: a job with no keep-alive that took over a pool shows InUse, then
     Terminated with 0 billable seconds at release."""
     emu = emulator()
     emu.create_training_job(**request("a"))
@@ -88,7 +89,7 @@ def test_job_that_took_over_pool_without_keep_alive_has_status() -> None:
 
 
 def test_in_use_while_in_progress_and_stopping() -> None:
-    """SPEC §6 / D11: InUse from creation while InProgress or Stopping."""
+    """behaviour §6.1 / D11: InUse from creation while InProgress or Stopping."""
     emu = emulator(training_seconds=None, timing=Timing(stopping_seconds=50))
     emu.create_training_job(**request("a"))
     seen = [(describe(emu, "a")["SecondaryStatus"], pool_status(emu, "a"))]
@@ -111,7 +112,7 @@ def test_in_use_while_in_progress_and_stopping() -> None:
 
 
 def test_status_members_by_status() -> None:
-    """SPEC §6 / D12: billable seconds only in Reused and Terminated; ReusedByJob only in
+    """behaviour §6.4 / D12: billable seconds only in Reused and Terminated; ReusedByJob only in
     Reused; InUse and Available carry only Status."""
     emu = emulator()
     emu.create_training_job(**request("a"))
@@ -130,7 +131,7 @@ def test_status_members_by_status() -> None:
 
 
 def test_billable_is_ceil_of_time_available() -> None:
-    """SPEC §6 / D12: ResourceRetainedBillableTimeInSeconds = ceil(time spent Available)."""
+    """behaviour §6.4 / D12: ResourceRetainedBillableTimeInSeconds = ceil(time spent Available)."""
     emu = emulator()
     emu.create_training_job(**request("a"))
     emu.create_training_job(**request("b", role=OTHER_ROLE))
@@ -145,7 +146,7 @@ def test_billable_is_ceil_of_time_available() -> None:
 
 @pytest.mark.parametrize("why", ["quota", "unhealthy", "not launched", "at once"])
 def test_billable_zero_if_never_available(why: str) -> None:
-    """SPEC §6 / D12: 0 billable seconds if the pool never was Available (or for 0 s)."""
+    """behaviour §6.4 / D12: 0 billable seconds if the pool never was Available (or for 0 s)."""
     emu = emulator(warm_pool=0 if why == "quota" else 10, training_seconds=None)
     emu.create_training_job(**request("a"))
     if why == "not launched":
@@ -168,7 +169,7 @@ def test_billable_zero_if_never_available(why: str) -> None:
 
 
 def test_billable_never_changes_afterwards() -> None:
-    """SPEC §6 / D12 / §11: once Reused or Terminated, the billable seconds never change."""
+    """behaviour §6.4 / D12 / §11: once Reused or Terminated, the billable seconds never change."""
     emu = emulator()
     emu.create_training_job(**request("a"))
     emu.advance(RELEASE_1 + 100)
@@ -190,7 +191,7 @@ def test_billable_never_changes_afterwards() -> None:
 
 
 def test_expiry_is_release_plus_keep_alive_reason_expired() -> None:
-    """SPEC §6 / D13: expiry = release + KeepAlivePeriodInSeconds; reason Expired."""
+    """behaviour §6.3 / D13: expiry = release + KeepAlivePeriodInSeconds; reason Expired."""
     emu = emulator()
     emu.create_training_job(**request("a", keep_alive=900))
     emu.advance(RELEASE_1)
@@ -212,7 +213,7 @@ def test_expiry_is_release_plus_keep_alive_reason_expired() -> None:
 
 
 def test_expiry_capped_by_chain_lifetime_reason_lifetime_cap() -> None:
-    """SPEC §6 / D13: expiry = min(release + keep-alive, launch + cap); LifetimeCap when the
+    """behaviour §6.3 / D13: expiry = min(release + keep-alive, launch + cap); LifetimeCap when the
     cap comes strictly first."""
     emu = capped(1000)  # launch 180: cap at 1180, before 780 + 1800
     emu.create_training_job(**request("a", keep_alive=1800))
@@ -239,7 +240,7 @@ def test_expiry_tie_between_keep_alive_and_cap_is_expired() -> None:
 
 @pytest.mark.parametrize(("lifetime", "kept"), [(TRAIN, False), (TRAIN + 1, True)])
 def test_chain_at_or_over_cap_at_release_is_not_kept(lifetime: int, kept: bool) -> None:
-    """D13 / SPEC §5: at release a chain at or over the cap is not kept."""
+    """D13 / behaviour §5.7: at release a chain at or over the cap is not kept."""
     emu = capped(lifetime)
     emu.create_training_job(**request("a"))
     emu.advance(RELEASE_1)  # chain age at release: 600
@@ -265,7 +266,7 @@ def test_job_training_past_cap_is_not_interrupted() -> None:
 
 
 def test_chain_lifetime_counts_from_first_launch() -> None:
-    """SPEC §5.2 / §6: the chain starts at the cluster's launch and survives reuse; the
+    """behaviour §5.2 / §6: the chain starts at the cluster's launch and survives reuse; the
     inherited pool expires at launch + cap."""
     emu = capped(2000)  # launch 180: cap at 2180
     emu.create_training_job(**request("a", keep_alive=1800))
@@ -281,7 +282,7 @@ def test_chain_lifetime_counts_from_first_launch() -> None:
 
 
 def test_update_keep_alive_expiry_capped_and_counted_from_release() -> None:
-    """SPEC §9 / D18: new expiry = min(release + n, launch + cap); not in the future →
+    """behaviour §9.3 / D18: new expiry = min(release + n, launch + cap); not in the future →
     terminated now with reason Released."""
     emu = capped(2000)
     emu.create_training_job(**request("a", keep_alive=60))
@@ -300,7 +301,7 @@ def test_update_keep_alive_expiry_capped_and_counted_from_release() -> None:
 
 
 def test_update_can_shorten_a_pool_to_a_future_expiry() -> None:
-    """SPEC §9 / D18: a shorter keep-alive still in the future reschedules the expiry."""
+    """behaviour §9.3 / D18: a shorter keep-alive still in the future reschedules the expiry."""
     emu = emulator()
     emu.create_training_job(**request("a", keep_alive=1800))
     emu.advance(RELEASE_1 + 10)
@@ -319,7 +320,7 @@ def test_update_can_shorten_a_pool_to_a_future_expiry() -> None:
 
 
 def test_reuse_picks_pool_available_longest() -> None:
-    """SPEC §6 / D4: with several matching pools, take the one Available longest (earliest
+    """behaviour §6.5 / D4: with several matching pools, take the one Available longest (earliest
     release), whatever the creation order."""
     emu = emulator(workload=plans_by_name({"a": JobPlan(900), "b": JobPlan(600)}))
     emu.create_training_job(**request("a"))  # released 1080
@@ -333,7 +334,7 @@ def test_reuse_picks_pool_available_longest() -> None:
 
 
 def test_reuse_tie_equal_release_prefers_earlier_created_scheduled() -> None:
-    """SPEC §6 / D4: equal release times (both by plan) → the job created first."""
+    """behaviour §6.5 / D4: equal release times (both by plan) → the job created first."""
     emu = emulator()
     emu.create_training_job(**request("a"))
     emu.create_training_job(**request("b"))
@@ -344,7 +345,7 @@ def test_reuse_tie_equal_release_prefers_earlier_created_scheduled() -> None:
 
 
 def test_reuse_tie_equal_release_prefers_earlier_created_controls() -> None:
-    """SPEC §6 / D4: equal release times (control calls at one instant, the later-created job
+    """behaviour §6.5 / D4: equal release times (control calls at one instant, the later-created job
     released first) → still the job created first ("ties by earlier job creation")."""
     emu = emulator(training_seconds=None)
     emu.create_training_job(**request("a"))
@@ -363,7 +364,7 @@ def test_reuse_tie_equal_release_prefers_earlier_created_controls() -> None:
 
 @pytest.mark.parametrize("keep_alive", [None, 0, 60])
 def test_reuse_regardless_of_new_jobs_keep_alive(keep_alive: int | None) -> None:
-    """SPEC §6 / D4: reuse does not depend on the new job's keep-alive; with none, its
+    """behaviour §6.5 / D4: reuse does not depend on the new job's keep-alive; with none, its
     status is InUse and then Terminated with 0 at release."""
     emu = emulator()
     emu.create_training_job(**request("a"))
@@ -439,7 +440,7 @@ def test_took_over_pool_and_stopped_before_warm_start_keeps_pool(stopping: int) 
     ("failure_class", "kept"), [("ClientError", True), ("CapacityError", False)]
 )
 def test_took_over_pool_and_failed_before_warm_start(failure_class: str, kept: bool) -> None:
-    """SPEC §5 table / D10: a taken-over cluster is launched; an algorithm or client failure
+    """behaviour §5 table / D10: a taken-over cluster is launched; an algorithm or client failure
     keeps it, any other class does not."""
     emu = emulator()
     emu.create_training_job(**request("a"))
@@ -452,7 +453,7 @@ def test_took_over_pool_and_failed_before_warm_start(failure_class: str, kept: b
 
 
 def test_full_warm_pool_quota_terminates_silently_at_release() -> None:
-    """SPEC §7 / D14: a full warm pool quota does not keep the cluster: Terminated, reason
+    """behaviour §7 / D14: a full warm pool quota does not keep the cluster: Terminated, reason
     WarmPoolQuota, no error."""
     emu = emulator(warm_pool=1)
     emu.create_training_job(**request("a"))
@@ -463,11 +464,11 @@ def test_full_warm_pool_quota_terminates_silently_at_release() -> None:
     assert reason(emu, "b") == "WarmPoolQuota"
 
 
-# -- limits presets (SPEC §2, D1) ------------------------------------------------------------
+# -- limits presets (behaviour §2, D1) ------------------------------------------------------------
 
 
 def test_limits_presets() -> None:
-    """SPEC §2 / D1: GUIDE_2022 3600 s / 7 d (default), DOCS_CURRENT 3600 s / 28 d, API_MODEL
+    """behaviour §2 / D1: GUIDE_2022 3600 s / 7 d (default), DOCS_CURRENT 3600 s / 28 d, API_MODEL
     21600 s / 28 d."""
     assert (
         Limits.GUIDE_2022.max_keep_alive_seconds,
@@ -494,10 +495,10 @@ def test_limits_presets() -> None:
         (Limits.DOCS_CURRENT, 3600, 3601),
         (Limits.API_MODEL, 21600, 21601),
     ],
-    ids=["SEED", "DOCS_CURRENT", "API_MODEL"],
+    ids=["GUIDE_2022", "DOCS_CURRENT", "API_MODEL"],
 )
 def test_keep_alive_maximum_follows_limits(limits: Limits, accepted: int, refused: int) -> None:
-    """SPEC §2 / §9 / D1: the keep-alive maximum on create and update comes from Limits."""
+    """behaviour §2 / §9 / D1: the keep-alive maximum on create and update comes from Limits."""
     emu = emulator(limits=limits)
     with pytest.raises(errors.ValidationException) as info:
         emu.create_training_job(**request("a", keep_alive=refused))
@@ -514,8 +515,8 @@ def test_keep_alive_maximum_follows_limits(limits: Limits, accepted: int, refuse
     assert describe(emu, "a")["ResourceConfig"]["KeepAlivePeriodInSeconds"] == accepted
 
 
-def test_api_model_accepts_21600_seed_refuses_3601() -> None:
-    """SPEC §2 / D1: API_MODEL accepts a 21600 s keep-alive, SEED refuses 3601 s."""
+def test_api_model_accepts_21600_guide_2022_refuses_3601() -> None:
+    """behaviour §2 / D1: API_MODEL accepts a 21600 s keep-alive, GUIDE_2022 refuses 3601 s."""
     with pytest.raises(errors.ValidationException):
         emulator().create_training_job(**request("a", keep_alive=3601))
     emu = emulator(limits=Limits.API_MODEL)
@@ -529,10 +530,10 @@ def test_api_model_accepts_21600_seed_refuses_3601() -> None:
 @pytest.mark.parametrize(
     ("limits", "kept"),
     [(Limits.GUIDE_2022, False), (Limits.DOCS_CURRENT, True), (Limits.API_MODEL, True)],
-    ids=["SEED", "DOCS_CURRENT", "API_MODEL"],
+    ids=["GUIDE_2022", "DOCS_CURRENT", "API_MODEL"],
 )
 def test_chain_lifetime_follows_limits(limits: Limits, kept: bool) -> None:
-    """SPEC §2 / D1: a chain released 8 days after launch is kept under a 28-day cap only."""
+    """behaviour §2 / D1: a chain released 8 days after launch is kept under a 28-day cap only."""
     emu = emulator(limits=limits, training_seconds=8 * DAY)
     emu.create_training_job(**request("a", StoppingCondition={"MaxRuntimeInSeconds": 9 * DAY}))
     emu.advance(COLD + 8 * DAY)
@@ -599,7 +600,7 @@ def _run(emu: WarmPoolEmulator, action: tuple[str, Any, Any]) -> None:
 def test_guarantees_hold_after_every_call(
     session: list[tuple[str, Any, Any]], training: float | None
 ) -> None:
-    """SPEC §11 / §6 / §7: after every call a cluster is InUse/Available for at most one job,
+    """behaviour §11 / §6 / §7: after every call a cluster is InUse/Available for at most one job,
     a reused cluster's key equals the new job's, no Available pool outlives its expiry
     (= min(release + keep-alive, launch + cap)), quotas hold, billed seconds never shrink."""
     emu = emulator(

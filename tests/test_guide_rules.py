@@ -1,7 +1,8 @@
-"""One test per rule of the seed document (``seed/train-warm-pools.md``).
+"""One test per rule of the AWS guide "Train Using SageMaker Managed Warm Pools".
 
-Each test is named after the rule it checks and cites the seed section in its docstring.
-Default timing (SPEC §5, D7): cold start 180 s, warm start 20 s, stopping 0 s; the factory's
+The guide's editions and address are in docs/references.md. Each test is named after the rule
+it checks, and its docstring begins with the guide's section (``AWS guide: <section>``).
+Default timing (behaviour §5.2, D7): cold start 180 s, warm start 20 s, stopping 0 s; the factory's
 jobs train 600 s, so a first job created at 0 launches at 180 and is released at 780.
 """
 
@@ -22,7 +23,7 @@ WARM = 20
 TRAIN = 600
 RELEASE_1 = COLD + TRAIN  # release time of a first job created at 0
 
-SEED_POLICY: dict[str, Any] = {
+GUIDE_POLICY: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [
         {
@@ -59,7 +60,7 @@ def available_pool(emu: WarmPoolEmulator, name: str = "job-1", **extra: Any) -> 
 
 
 def test_first_job_cold_starts_and_completed_job_keeps_pool_available() -> None:
-    """seed: Warm pool lifecycle 1-2 (cold start; completed job's pool is Available)."""
+    """AWS guide: Warm pool lifecycle 1-2 (cold start; completed job's pool is Available)."""
     emu = emulator()
     emu.create_training_job(**request("job-1", keep_alive=1800))
     first = describe(emu, "job-1")
@@ -81,7 +82,7 @@ def test_first_job_cold_starts_and_completed_job_keeps_pool_available() -> None:
 
 
 def test_warm_pool_stays_available_within_keep_alive() -> None:
-    """seed: Warm pool lifecycle 2-3 (Available while within KeepAlivePeriodInSeconds)."""
+    """AWS guide: Warm pool lifecycle 2-3 (Available while within KeepAlivePeriodInSeconds)."""
     emu = emulator()
     available_pool(emu, keep_alive=1800)
     emu.advance(1799)
@@ -90,7 +91,7 @@ def test_warm_pool_stays_available_within_keep_alive() -> None:
 
 
 def test_warm_pool_terminated_when_keep_alive_expires() -> None:
-    """seed: Warm pool lifecycle 3 and 6 (exceeding KeepAlivePeriodInSeconds terminates)."""
+    """AWS guide: Warm pool lifecycle 3 and 6 (exceeding KeepAlivePeriodInSeconds terminates)."""
     emu = emulator()
     available_pool(emu, keep_alive=1800)
     emu.advance(1800)
@@ -113,7 +114,7 @@ def test_warm_pool_terminated_when_keep_alive_expires() -> None:
 
 
 def test_matching_job_reuses_pool_and_first_job_becomes_reused() -> None:
-    """seed: Warm pool lifecycle 4 (the pool moves to the matching job; first job Reused)."""
+    """AWS guide: Warm pool lifecycle 4 (the pool moves to the matching job; first job Reused)."""
     emu = emulator()
     available_pool(emu)
     emu.advance(100)
@@ -132,7 +133,7 @@ def test_matching_job_reuses_pool_and_first_job_becomes_reused() -> None:
 
 
 def test_reusing_job_is_in_use() -> None:
-    """seed: Warm pool lifecycle 5 (the job that reused the pool is InUse)."""
+    """AWS guide: Warm pool lifecycle 5 (the job that reused the pool is InUse)."""
     emu = emulator()
     available_pool(emu)
     emu.create_training_job(**request("job-2"))
@@ -146,7 +147,7 @@ def test_reusing_job_is_in_use() -> None:
 
 @pytest.mark.parametrize("second_keep_alive", [600, 3600])
 def test_pool_inherits_new_jobs_keep_alive(second_keep_alive: int) -> None:
-    """seed: Warm pool lifecycle 5 / Maximum duration (pool inherits the new job's period)."""
+    """AWS guide: Warm pool lifecycle 5 / Maximum duration (pool inherits the new job's period)."""
     emu = emulator()
     available_pool(emu, keep_alive=1800)
     emu.create_training_job(**request("job-2", keep_alive=second_keep_alive))
@@ -162,7 +163,7 @@ def test_pool_inherits_new_jobs_keep_alive(second_keep_alive: int) -> None:
 
 
 def test_subsequent_job_without_keep_alive_ends_chain() -> None:
-    """seed: Maximum duration ("Each subsequent training job must also specify" a period)."""
+    """AWS guide: Maximum duration ("Each subsequent training job must also specify" a period)."""
     emu = emulator()
     available_pool(emu)
     emu.create_training_job(**request("job-2", keep_alive=None))
@@ -183,7 +184,8 @@ def test_subsequent_job_without_keep_alive_ends_chain() -> None:
 
 
 def test_chain_stops_at_seven_days() -> None:
-    """seed: Maximum warm pool duration (a cluster runs consecutive jobs for at most 7 days)."""
+    """AWS guide: Maximum warm pool duration (a cluster runs consecutive jobs for at most 7
+    days)."""
     day = 86400
     stopping = {"MaxRuntimeInSeconds": 2 * day}
     emu = emulator(training_seconds=day)
@@ -221,7 +223,8 @@ def test_chain_stops_at_seven_days() -> None:
 
 @pytest.mark.parametrize("keep_alive", [None, 0])
 def test_no_keep_alive_spins_down_after_completion(keep_alive: int | None) -> None:
-    """seed: Maximum duration ("If no KeepAlivePeriodInSeconds is specified ... spins down")."""
+    """AWS guide: Maximum duration ("If no KeepAlivePeriodInSeconds is specified ... spins
+    down")."""
     emu = emulator()
     emu.create_training_job(**request("job-1", keep_alive=keep_alive))
     emu.advance(COLD + TRAIN)
@@ -238,7 +241,7 @@ def test_no_keep_alive_spins_down_after_completion(keep_alive: int | None) -> No
 
 
 def test_stopped_before_launch_keeps_no_pool() -> None:
-    """seed: Warm pool creation (a warm pool needs a launched cluster; SPEC §5 table)."""
+    """AWS guide: Warm pool creation (a warm pool needs a launched cluster; behaviour §5 table)."""
     emu = emulator()
     emu.create_training_job(**request("job-1"))
     emu.advance(COLD - 1)
@@ -257,7 +260,7 @@ def test_stopped_before_launch_keeps_no_pool() -> None:
 
 
 def test_stopped_after_launch_keeps_pool() -> None:
-    """seed: Warm pool creation ("If you stop a training job after a cluster is already
+    """AWS guide: Warm pool creation ("If you stop a training job after a cluster is already
     launched, a warm pool is still retained")."""
     emu = emulator(training_seconds=None)
     emu.create_training_job(**request("job-1"))
@@ -270,7 +273,7 @@ def test_stopped_after_launch_keeps_pool() -> None:
 
 @pytest.mark.parametrize("via", ["control", "plan"])
 def test_algorithm_error_keeps_pool(via: str) -> None:
-    """seed: Warm pool creation ("fails due to an algorithm ... error, a warm pool is still
+    """AWS guide: Warm pool creation ("fails due to an algorithm ... error, a warm pool is still
     retained")."""
     if via == "control":
         emu = emulator(training_seconds=None)
@@ -290,7 +293,7 @@ def test_algorithm_error_keeps_pool(via: str) -> None:
 
 
 def test_client_error_keeps_pool() -> None:
-    """seed: Warm pool creation ("fails due to ... client error, a warm pool is still
+    """AWS guide: Warm pool creation ("fails due to ... client error, a warm pool is still
     retained")."""
     emu = emulator(training_seconds=None)
     emu.create_training_job(**request("job-1"))
@@ -304,7 +307,7 @@ def test_client_error_keeps_pool() -> None:
 
 @pytest.mark.parametrize("failure_class", ["InternalServerError", "CapacityError"])
 def test_internal_error_keeps_no_pool(failure_class: str) -> None:
-    """seed: Warm pool creation (any other failure "might compromise the health of the
+    """AWS guide: Warm pool creation (any other failure "might compromise the health of the
     cluster, then the warm pool is not created")."""
     emu = emulator(training_seconds=None)
     emu.create_training_job(**request("job-1"))
@@ -376,7 +379,7 @@ MATCHING_FIELDS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
 def test_each_matching_field_must_be_identical(
     field: str, first: dict[str, Any], second: dict[str, Any]
 ) -> None:
-    """seed: Matching training jobs ("All of these values must be the same"); SPEC §3."""
+    """AWS guide: Matching training jobs ("All of these values must be the same"); behaviour §3."""
     emu = emulator(
         quotas={
             INSTANCE_TYPE: Quota(warm_pool=10),
@@ -404,7 +407,7 @@ def test_each_matching_field_must_be_identical(
 
 
 def test_hyperparameters_do_not_affect_matching() -> None:
-    """seed: Python SDK example (job 2 differs in a hyperparameter and reuses the pool)."""
+    """AWS guide: Python SDK example (job 2 differs in a hyperparameter and reuses the pool)."""
     emu = emulator()
     available_pool(emu, HyperParameters={"epochs": "1", "batch-size": "512"})
     emu.create_training_job(
@@ -444,7 +447,7 @@ NON_KEY_CHANGES: list[tuple[str, dict[str, Any]]] = [
 def test_fields_outside_the_identity_key_do_not_affect_matching(
     what: str, change: dict[str, Any]
 ) -> None:
-    """SPEC §3 / D2: name, image, keep-alive, stopping condition, tags, environment are not
+    """behaviour §3 / D2: name, image, keep-alive, stopping condition, tags, environment are not
     part of the key; VPC lists compare as sets; absent booleans are False."""
     emu = emulator()
     first: dict[str, Any] = {}
@@ -462,7 +465,7 @@ def test_fields_outside_the_identity_key_do_not_affect_matching(
 
 
 def test_default_warm_pool_quota_zero_retains_nothing_silently() -> None:
-    """seed: Warm pool resource limits (default limit 0: no warm pool, and no error)."""
+    """AWS guide: Warm pool resource limits (default limit 0: no warm pool, and no error)."""
     emu = WarmPoolEmulator(workload=lambda _r: JobPlan(training_seconds=TRAIN))
     assert emu.quotas[INSTANCE_TYPE].warm_pool == 0
     emu.create_training_job(**request("job-1", keep_alive=1800))
@@ -482,8 +485,8 @@ def test_default_warm_pool_quota_zero_retains_nothing_silently() -> None:
 
 
 def test_warm_pool_created_only_if_quota_has_room() -> None:
-    """seed: Warm pool resource limits ("only created if your warm pool limit has sufficient
-    resources"); SPEC §7."""
+    """AWS guide: Warm pool resource limits ("only created if your warm pool limit has sufficient
+    resources"); behaviour §7."""
     emu = emulator(warm_pool=2)
     emu.create_training_job(**request("big", instance_count=2, role=OTHER_ROLE))
     emu.create_training_job(**request("small"))
@@ -498,7 +501,7 @@ def test_warm_pool_created_only_if_quota_has_room() -> None:
 
 
 def test_retained_instances_released_on_reuse_and_expiry() -> None:
-    """seed: Warm pool resource limits (resources released when Reused or Terminated)."""
+    """AWS guide: Warm pool resource limits (resources released when Reused or Terminated)."""
     emu = emulator(warm_pool=1)
     available_pool(emu, keep_alive=100)
     assert emu.quotas.retained(INSTANCE_TYPE) == 1
@@ -513,8 +516,8 @@ def test_retained_instances_released_on_reuse_and_expiry() -> None:
 
 
 def test_warm_pool_instances_count_toward_training_limit() -> None:
-    """seed: Request a quota increase, Note ("All warm pool instance usage counts toward your
-    SageMaker training resource limit"); SPEC §7."""
+    """AWS guide: Request a quota increase, Note ("All warm pool instance usage counts toward your
+    SageMaker training resource limit"); behaviour §7."""
     emu = emulator(quotas={INSTANCE_TYPE: Quota(training=2, warm_pool=2)})
     available_pool(emu)
     assert emu.quotas.retained(INSTANCE_TYPE) == 1
@@ -532,8 +535,9 @@ def test_warm_pool_instances_count_toward_training_limit() -> None:
 # -- How to use: Python SDK example, update, terminate ---------------------------------------
 
 
-def test_seed_walkthrough_reused_by_job_and_billable_seconds() -> None:
-    """seed: Create a warm pool (SDK example output: Reused / 1000 / my-training-job-2, InUse)."""
+def test_guide_walkthrough_reused_by_job_and_billable_seconds() -> None:
+    """AWS guide: Create a warm pool (SDK example output: Reused / 1000 / my-training-job-2,
+    InUse)."""
     emu = emulator()
 
     def job(name: str, epochs: str) -> dict[str, Any]:
@@ -564,7 +568,7 @@ def test_seed_walkthrough_reused_by_job_and_billable_seconds() -> None:
 
 
 def test_warm_start_faster_than_cold_start() -> None:
-    """seed: Create a warm pool ("The second training job reuses the warm pool and starts up
+    """AWS guide: Create a warm pool ("The second training job reuses the warm pool and starts up
     faster than the first")."""
     emu = emulator()
     available_pool(emu)
@@ -579,7 +583,7 @@ def test_warm_start_faster_than_cold_start() -> None:
 
 
 def test_update_keep_alive_while_available() -> None:
-    """seed: Update a warm pool (KeepAlivePeriodInSeconds can be updated while Available)."""
+    """AWS guide: Update a warm pool (KeepAlivePeriodInSeconds can be updated while Available)."""
     emu = emulator()
     available_pool(emu, keep_alive=1800)
     emu.advance(100)
@@ -600,7 +604,8 @@ def test_update_keep_alive_while_available() -> None:
 
 
 def test_update_keep_alive_refused_unless_available() -> None:
-    """seed: Update a warm pool ("When ... the warm pool status is Available"); SPEC §9."""
+    """AWS guide: Update a warm pool ("When ... the warm pool status is Available");
+    behaviour §9.3."""
     emu = emulator()
     emu.create_training_job(**request("job-1"))
     update = {"TrainingJobName": "job-1", "ResourceConfig": {"KeepAlivePeriodInSeconds": 60}}
@@ -614,7 +619,7 @@ def test_update_keep_alive_refused_unless_available() -> None:
 
 
 def test_terminate_with_keep_alive_zero() -> None:
-    """seed: Terminate a warm pool ("set the KeepAlivePeriodInSeconds value to 0")."""
+    """AWS guide: Terminate a warm pool ("set the KeepAlivePeriodInSeconds value to 0")."""
     emu = emulator()
     available_pool(emu, keep_alive=1800)
     emu.advance(250)
@@ -630,7 +635,7 @@ def test_terminate_with_keep_alive_zero() -> None:
 
 
 def test_patch_update_terminates_available_pools() -> None:
-    """seed: Lifecycle 6 / Terminate a warm pool (a patch update terminates the warm pool)."""
+    """AWS guide: Lifecycle 6 / Terminate a warm pool (a patch update terminates the warm pool)."""
     other_type = "ml.c5.xlarge"
     emu = emulator(
         quotas={INSTANCE_TYPE: Quota(warm_pool=10), other_type: Quota(warm_pool=10)},
@@ -665,7 +670,7 @@ def test_patch_update_terminates_available_pools() -> None:
 
 
 def test_keep_alive_above_3600_refused() -> None:
-    """seed: Maximum duration / Considerations (KeepAlivePeriodInSeconds at most 3600 s)."""
+    """AWS guide: Maximum duration / Considerations (KeepAlivePeriodInSeconds at most 3600 s)."""
     emu = emulator()
     with pytest.raises(errors.ValidationException) as info:
         emu.create_training_job(**request("job-1", keep_alive=3601))
@@ -678,7 +683,7 @@ def test_keep_alive_above_3600_refused() -> None:
 
 
 def test_spot_with_keep_alive_refused() -> None:
-    """seed: Considerations ("cannot be used with spot instances"); D3."""
+    """AWS guide: Considerations ("cannot be used with spot instances"); D3."""
     emu = emulator()
     with pytest.raises(errors.ValidationException) as info:
         emu.create_training_job(**request("spot", keep_alive=60, EnableManagedSpotTraining=True))
@@ -689,7 +694,7 @@ def test_spot_with_keep_alive_refused() -> None:
 
 
 def test_heterogeneous_cluster_with_keep_alive_refused() -> None:
-    """seed: Considerations ("cannot be used with heterogeneous cluster training"); D3."""
+    """AWS guide: Considerations ("cannot be used with heterogeneous cluster training"); D3."""
     emu = emulator()
     groups = {
         "InstanceGroups": [
@@ -708,10 +713,10 @@ def test_heterogeneous_cluster_with_keep_alive_refused() -> None:
     assert pool_status(emu, "hetero") is None
 
 
-def test_iam_condition_key_seed_policy() -> None:
-    """seed: IAM condition key (NumericLessThanIfExists 1800: 1800 denied, 1799 and absent
+def test_iam_condition_key_guide_policy() -> None:
+    """AWS guide: IAM condition key (NumericLessThanIfExists 1800: 1800 denied, 1799 and absent
     allowed)."""
-    emu = emulator(keep_alive_policy=SEED_POLICY)
+    emu = emulator(keep_alive_policy=GUIDE_POLICY)
     with pytest.raises(errors.AccessDeniedException) as info:
         emu.create_training_job(**request("denied", keep_alive=1800))
     assert info.value.code == "AccessDeniedException"
@@ -725,8 +730,8 @@ def test_iam_condition_key_seed_policy() -> None:
 
 
 def test_billable_time_recorded_per_instance() -> None:
-    """seed: Billing (billable resource) / aws-facts WarmPoolStatus doc: billed compute is
-    ResourceRetainedBillableTimeInSeconds * InstanceCount; SPEC §8."""
+    """AWS guide: Billing (billable resource) / botocore's WarmPoolStatus documentation: billed
+    compute is ResourceRetainedBillableTimeInSeconds * InstanceCount; behaviour §8."""
     emu = emulator()
     available_pool(emu, instance_count=3)
     emu.advance(1234)
@@ -741,7 +746,7 @@ def test_billable_time_recorded_per_instance() -> None:
 
 
 def test_console_view_shows_time_left_billable_and_reused_by() -> None:
-    """seed: Using the console (status, time left while Available, billable seconds, and the
+    """AWS guide: Using the console (status, time left while Available, billable seconds, and the
     job that reused the pool)."""
     emu = emulator()
     available_pool(emu, keep_alive=1800)
@@ -761,7 +766,8 @@ def test_console_view_shows_time_left_billable_and_reused_by() -> None:
 
 
 def test_warm_pool_status_visible_in_list_training_jobs() -> None:
-    """seed: Low-level APIs (ListTrainingJobs) / console column; SPEC §9 WarmPoolStatusEquals."""
+    """AWS guide: Low-level APIs (ListTrainingJobs) / console column; behaviour §9
+    WarmPoolStatusEquals."""
     emu = emulator(workload=plans_by_name({"in-use": None}, JobPlan(training_seconds=TRAIN)))
     emu.create_training_job(**request("no-pool", keep_alive=None, role=OTHER_ROLE))
     emu.create_training_job(**request("reused"))
@@ -793,7 +799,8 @@ def test_warm_pool_status_visible_in_list_training_jobs() -> None:
 
 
 def test_released_job_events_report_final_status() -> None:
-    """seed: Warm pool lifecycle (the job completes, then its pool is kept): event log order."""
+    """AWS guide: Warm pool lifecycle (the job completes, then its pool is kept): event log
+    order."""
     emu = emulator()
     available_pool(emu)
     kinds = [type(e).__name__ for e in emu.events.for_job("job-1")]
