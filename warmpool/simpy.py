@@ -273,15 +273,7 @@ class SimPyBridge:
         ``job`` may name a job not yet created.
         """
         self._check_open("when")
-        if not (isinstance(kind, type) and issubclass(kind, Event)):
-            raise InvalidControlArgument(
-                "when: kind must be an event class of warmpool.events (JobReleased, PoolKept, "
-                f"...), not {shown(kind)}"
-            )
-        if job is not None and not isinstance(job, str):
-            raise InvalidControlArgument(
-                f"when: job must be a training job name (str) or None, not {shown(job)}"
-            )
+        self._check_kind("when", kind, job)
         fired = self._env.event()
 
         def on(event: Event) -> bool:
@@ -292,6 +284,25 @@ class SimPyBridge:
 
         self._watch(job, on)
         return fired
+
+    def store(self, kind: type[Event] = Event, job: str | None = None) -> simpy.Store:
+        """A SimPy ``Store`` into which the bridge puts every later emulator event of class
+        ``kind`` (about ``job`` if given), in the emulator's order: ``yield store.get()``.
+
+        Unlike calling :meth:`when` in a loop, it misses none, even several at one instant. It
+        is unbounded: take its items, or :meth:`close` the bridge.
+        """
+        self._check_open("store")
+        self._check_kind("store", kind, job)
+        events: simpy.Store = _simpy().Store(self._env)
+
+        def on(event: Event) -> bool:
+            if isinstance(event, kind):
+                events.put(event)
+            return False
+
+        self._watch(job, on)
+        return events
 
     def job_ended(self, name: str) -> simpy.Event:
         """A SimPy event that fires with the job's :class:`~warmpool.events.JobReleased` when
@@ -434,6 +445,18 @@ class SimPyBridge:
 
         self._watch(None, on)
         return fired
+
+    @staticmethod
+    def _check_kind(what: str, kind: object, job: object) -> None:
+        if not (isinstance(kind, type) and issubclass(kind, Event)):
+            raise InvalidControlArgument(
+                f"{what}: kind must be an event class of warmpool.events (JobReleased, "
+                f"PoolKept, ...), not {shown(kind)}"
+            )
+        if job is not None and not isinstance(job, str):
+            raise InvalidControlArgument(
+                f"{what}: job must be a training job name (str) or None, not {shown(job)}"
+            )
 
     def _status(self, what: str, name: object) -> tuple[str, str]:
         """The job's ``TrainingJobStatus`` and ``SecondaryStatus`` at ``env.now``."""
