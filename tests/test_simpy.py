@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import require
-from warmpool import JobPlan, Quota, Timing, WarmPoolEmulator, identity_key
+from warmpool import JobPlan, Quota, Timing, VirtualClock, WarmPoolEmulator, identity_key
 from warmpool.errors import ControlError, InvalidControlArgument, ResourceLimitExceeded
 from warmpool.events import (
     Event,
@@ -182,21 +182,33 @@ def test_moving_the_emulator_around_the_bridge_is_refused() -> None:
 
 
 def test_float_times_never_leave_an_event_unfired() -> None:
-    """SimPy adds delays in floating point; the bridge runs the emulator to the planned time
-    even when ``env.now`` falls a rounding short of it, and later calls at that ``env.now``
-    are not refused."""
-    bridge = new_bridge(environment(0.1), seconds=600.3)
-    bridge.create_training_job(**request("a"))
-    ended: list[JobReleased] = []
+    """SimPy adds delays in floating point: a wake-up planned at 32.2 for a training start at
+    180.1 lands at 180.09999999999997. The bridge still runs the emulator to 180.1, and calls
+    at that ``env.now`` are not refused."""
+    emu = WarmPoolEmulator(
+        clock=VirtualClock(now=0.1),
+        timing=Timing(stopping_seconds=32.1),
+        workload=lambda req: JobPlan(training_seconds=600),
+    )
+    emu.create_training_job(**request("a"))  # starts at 0.1 + 180
+    emu.create_training_job(**request("b", volume=100))
+    emu.stop_training_job(TrainingJobName="b")  # Stopped at 0.1 + 32.1: the first wake-up
+    bridge = SimPyBridge(environment(0.1), emu)
+    env = bridge.env
+    got: list[tuple[float, TrainingStarted, str]] = []
 
     def wait() -> Process:
-        ended.append((yield bridge.job_ended("a")))
-        bridge.describe_training_job(TrainingJobName="a")
+        started = yield bridge.training_started("a")
+        status = bridge.describe_training_job(TrainingJobName="a")["SecondaryStatus"]
+        got.append((env.now, started, status))
 
-    bridge.env.process(wait())
-    bridge.env.run()
-    assert ended[0].time == 0.1 + 180 + 600.3
-    assert bridge.emu.now >= ended[0].time
+    env.process(wait())
+    env.run()
+    ((now, started, status),) = got
+    assert started.time == 0.1 + 180
+    assert now < started.time  # the rounding this test is about
+    assert status == "Training"
+    assert bridge.emu.events.of_type(JobReleased)[-1].time == 0.1 + 180 + 600
 
 
 # -- calls at env.now ---------------------------------------------------------------------------
@@ -476,12 +488,12 @@ def test_waiters_at_one_instant_resume_in_the_order_they_asked() -> None:
         order.append(label)
 
     bridge.create_training_job(**request("a"))
-    env.process(waiter("any release", bridge.when(JobReleased)))
     env.process(waiter("a ended", bridge.job_ended("a")))
-    env.process(waiter("a's event", bridge.when(Event, "a")))
-    env.process(waiter("a's pool", bridge.pool_available("a")))
+    env.process(waiter("any release", bridge.when(JobReleased)))
+    env.process(waiter("a's release", bridge.when(JobReleased, "a")))
+    env.process(waiter("a's pool", bridge.pool_available("a")))  # PoolKept, after the release
     env.run()
-    assert order == ["a's event", "any release", "a ended", "a's pool"]
+    assert order == ["a ended", "any release", "a's release", "a's pool"]
 
 
 def test_the_same_processes_give_the_same_events() -> None:

@@ -19,6 +19,7 @@ A :class:`SimPyBridge` ties one emulator to one environment:
   :meth:`~SimPyBridge.training_started`, :meth:`~SimPyBridge.pool_available` and
   :meth:`~SimPyBridge.pool_available_for` return SimPy events a process can ``yield``; each
   fires with the emulator event (``warmpool.events``) that caused it.
+  :meth:`~SimPyBridge.store` gives a SimPy ``Store`` of every later event of a kind.
 
 Everything happens in the order SimPy and the emulator define, so the same processes give the
 same events in the same order, every run.
@@ -71,6 +72,17 @@ def _seconds(env: simpy.Environment) -> float:
             "bridge's SimPy time is seconds since the emulator clock's epoch"
         )
     return now
+
+
+def _succeed(fired: simpy.Event, value: Event) -> None:
+    """Trigger a SimPy event of the bridge's, unless its user already has."""
+    if not fired.triggered:
+        fired.succeed(value)
+
+
+def _fail(fired: simpy.Event, error: ControlError) -> None:
+    if not fired.triggered:
+        fired.fail(error)
 
 
 class SimPyBridge:
@@ -274,11 +286,12 @@ class SimPyBridge:
         """
         self._check_open("when")
         self._check_kind("when", kind, job)
+        job = None if job is None else str.__str__(job)
         fired = self._env.event()
 
         def on(event: Event) -> bool:
             if isinstance(event, kind):
-                fired.succeed(event)
+                _succeed(fired, event)
                 return True
             return False
 
@@ -294,6 +307,7 @@ class SimPyBridge:
         """
         self._check_open("store")
         self._check_kind("store", kind, job)
+        job = None if job is None else str.__str__(job)
         events: simpy.Store = _simpy().Store(self._env)
 
         def on(event: Event) -> bool:
@@ -310,7 +324,7 @@ class SimPyBridge:
 
         ``ControlError`` if there is no such job, or it has already ended.
         """
-        status, _ = self._status("job_ended", name)
+        name, status, _ = self._status("job_ended", name)
         if status in _ENDED:
             raise ControlError(
                 f"job_ended: {name!r} has already ended ({status}); ask while it is InProgress "
@@ -320,7 +334,7 @@ class SimPyBridge:
 
         def on(event: Event) -> bool:
             if isinstance(event, JobReleased):
-                fired.succeed(event)
+                _succeed(fired, event)
                 return True
             return False
 
@@ -335,7 +349,7 @@ class SimPyBridge:
         fails with a ``ControlError`` if the job ends before its training starts (stopped or
         failed while starting).
         """
-        status, secondary = self._status("training_started", name)
+        name, status, secondary = self._status("training_started", name)
         if secondary != "Starting":
             raise ControlError(
                 f"training_started: {name!r} is {secondary} ({status}), no longer Starting: its "
@@ -345,14 +359,15 @@ class SimPyBridge:
 
         def on(event: Event) -> bool:
             if isinstance(event, TrainingStarted):
-                fired.succeed(event)
+                _succeed(fired, event)
                 return True
             if isinstance(event, JobReleased):
-                fired.fail(
+                _fail(
+                    fired,
                     ControlError(
                         f"training_started: {name!r} ended ({event.status}) before its "
                         "training started"
-                    )
+                    ),
                 )
                 return True
             return False
@@ -370,7 +385,7 @@ class SimPyBridge:
         ``ControlError`` naming the reason if the cluster is not kept at the release
         (``NoKeepAlive``, ``Unhealthy``, ``WarmPoolQuota``, ...).
         """
-        self._status("pool_available", name)
+        name, _, _ = self._status("pool_available", name)
         view = self._emu.warm_pool(name)
         if view is None:
             raise ControlError(
@@ -386,14 +401,15 @@ class SimPyBridge:
 
         def on(event: Event) -> bool:
             if isinstance(event, PoolKept):
-                fired.succeed(event)
+                _succeed(fired, event)
                 return True
             if isinstance(event, PoolTerminated):
-                fired.fail(
+                _fail(
+                    fired,
                     ControlError(
                         f"pool_available: the cluster of {name!r} was not kept as a warm pool "
                         f"({event.reason})"
-                    )
+                    ),
                 )
                 return True
             return False
@@ -439,7 +455,7 @@ class SimPyBridge:
 
         def on(event: Event) -> bool:
             if isinstance(event, PoolKept) and self._key_of(event.job) == key:
-                fired.succeed(event)
+                _succeed(fired, event)
                 return True
             return False
 
@@ -458,8 +474,9 @@ class SimPyBridge:
                 f"{what}: job must be a training job name (str) or None, not {shown(job)}"
             )
 
-    def _status(self, what: str, name: object) -> tuple[str, str]:
-        """The job's ``TrainingJobStatus`` and ``SecondaryStatus`` at ``env.now``."""
+    def _status(self, what: str, name: object) -> tuple[str, str, str]:
+        """The job's name (a plain ``str``), ``TrainingJobStatus`` and ``SecondaryStatus`` at
+        ``env.now``."""
         self._check_open(what)
         if not isinstance(name, str):
             raise InvalidControlArgument(f"{what}: the job name must be a str, not {shown(name)}")
@@ -471,7 +488,7 @@ class SimPyBridge:
                 f"{what}: there is no training job named {shown(name)} (never created, deleted, "
                 "or retired once finished with retain_finished=False)"
             ) from None
-        return body["TrainingJobStatus"], body["SecondaryStatus"]
+        return name, body["TrainingJobStatus"], body["SecondaryStatus"]
 
     def _key_of(self, job: str) -> IdentityKey | None:
         """A job's identity key (``None`` if the emulator no longer holds it), cached for the
