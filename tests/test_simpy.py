@@ -1,4 +1,5 @@
-"""warmpool.simpy: the emulator inside a SimPy ``Environment`` (docs/simpy.md).
+"""warmpool.simpy: the emulator inside a SimPy ``Environment`` (docs/simpy.md, behaviour
+§13.4, D41).
 
 The bridge keeps the emulator's clock equal to ``env.now`` (§4, D5): job starts, ends and
 expiries happen at their SimPy times, and a call made at ``t`` sees every event due at ``t``
@@ -685,7 +686,7 @@ def check_equal_to_the_replay(
 
 
 def test_simpy_run_equals_the_plain_replay(tmp_path: Path) -> None:
-    """D38: a trace file (completed, failed, unhealthy and stopped rows, a max runtime, quotas
+    """D38, D41, behaviour §13.4: a trace file (completed, failed, unhealthy and stopped rows, a max runtime, quotas
     that refuse a create and a pool, a stop and a create at one instant) driven by SimPy
     processes through a bridge gives the same events and the same report as ``replay`` of
     the same trace."""
