@@ -41,6 +41,7 @@ from warmpool.events import (
     TrainingStarted,
 )
 
+from .policies import CostModel, Decision, IdleGap, Policy, PolicyError, policy_name
 from .trace import Trace, TraceError, TraceJob
 
 __all__ = ["UNLIMITED", "Figures", "Report", "replay", "request_for"]
@@ -108,6 +109,13 @@ class Figures:
     peak_retained_instances: int = 0
     retained_cost: float | None = None
     training_cost: float | None = None
+    #: ``cold_start_value`` times the jobs that did not start warm (``cold_starts`` plus
+    #: ``training_quota_refusals``), under the cost model (``docs/policies.md``); ``None``
+    #: without a price for the group's instance type, like ``retained_cost``.
+    cold_start_cost: float | None = None
+    #: ``retained_cost + cold_start_cost``: what the keep-alive choices cost, idle pools and
+    #: cold starts, the figure policies make small and regret compares.
+    keep_alive_cost: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The figures as a dict of plain values (JSON-ready)."""
@@ -122,14 +130,25 @@ class Report(Figures):
 
     by_instance_type: Mapping[str, Figures] = attrs.field(factory=dict, kw_only=True)
     by_identity: Mapping[str, Figures] = attrs.field(factory=dict, kw_only=True)
-    #: ``None``: each row's own keep-alive; else the keep-alive every job was given.
+    #: ``None``: each row's own keep-alive, or a policy's; else the keep-alive every job was
+    #: given.
     keep_alive: int | None = attrs.field(default=None, kw_only=True)
+    #: The name of the policy that chose each job's keep-alive (``None``: no policy).
+    policy: str | None = attrs.field(default=None, kw_only=True)
+    #: USD a cold start costs under the cost model (``docs/policies.md``).
+    cold_start_value: float = attrs.field(default=0.0, kw_only=True)
     limits: Limits = attrs.field(default=Limits.GUIDE_2022, kw_only=True)
     timing: Timing = attrs.field(factory=Timing, kw_only=True)
     #: Simulated seconds from the trace's start to the last event (the last pool's end).
     end_seconds: float = attrs.field(default=0, kw_only=True)
     #: Instance types with jobs but no price (their costs are left out of every total).
     unpriced_instance_types: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+    #: The hindsight optimum's keep-alive cost for the same trace and settings, whether it is
+    #: exact (else a lower bound), and ``keep_alive_cost / optimum_cost``: ``None`` until
+    #: :func:`warmpool.sim.optimum.with_optimum` fills them in (``docs/policies.md``).
+    optimum_cost: float | None = attrs.field(default=None, kw_only=True)
+    optimum_exact: bool | None = attrs.field(default=None, kw_only=True)
+    regret: float | None = attrs.field(default=None, kw_only=True)
 
     @property
     def total_cost(self) -> float | None:
@@ -145,6 +164,12 @@ class Report(Figures):
             **figures,
             "total_cost": self.total_cost,
             "keep_alive": self.keep_alive,
+            "policy": self.policy,
+            "cold_start_value": self.cold_start_value,
+            "optimum_cost": self.optimum_cost,
+            "optimum_exact": self.optimum_exact,
+            # JSON has no infinity: an unbounded regret (the optimum costs nothing) is null.
+            "regret": None if self.regret is not None and math.isinf(self.regret) else self.regret,
             "limits": attrs.asdict(self.limits),
             "timing": attrs.asdict(self.timing),
             "end_seconds": self.end_seconds,
@@ -235,9 +260,17 @@ class _Tally:
         self.completed = self.failed = self.stopped = 0
         self.retained = self.peak_retained = 0  # instances retained now, and at most
 
-    def figures(self, saved_per_warm_start: float, price: float | None) -> Figures:
+    def figures(
+        self, saved_per_warm_start: float, price: float | None, cold_start_value: float = 0.0
+    ) -> Figures:
         def cost(instance_seconds: int) -> float | None:
             return None if price is None else instance_seconds * price / 3600
+
+        retained_cost = cost(self.retained_seconds)
+        cold_cost = keep_alive_cost = None
+        if retained_cost is not None:
+            cold_cost = (self.cold + self.training_refusals) * cold_start_value
+            keep_alive_cost = retained_cost + cold_cost
 
         return Figures(
             jobs=self.jobs,
@@ -253,8 +286,10 @@ class _Tally:
             failed=self.failed,
             stopped=self.stopped,
             peak_retained_instances=self.peak_retained,
-            retained_cost=cost(self.retained_seconds),
+            retained_cost=retained_cost,
             training_cost=cost(self.training_seconds),
+            cold_start_cost=cold_cost,
+            keep_alive_cost=keep_alive_cost,
         )
 
 
@@ -511,6 +546,143 @@ class _Replayer:
                 tally.warm_pool_refusals += 1
 
 
+#: A configuration's request template (no keep-alive), its ``ResourceConfig``, instance type
+#: and identity tallies, identity label and key, idle rate (USD/s or None), cold-start cost.
+_Choice = tuple[
+    dict[str, Any], dict[str, Any], _Tally, _Tally, str, IdentityKey, float | None, float
+]
+
+
+class _PolicyReplayer(_Replayer):
+    """A replay whose keep-alives a policy chooses row by row, and which tells the policy
+    each idle gap of an identity as it ends (``docs/policies.md``). A subclass, so that a
+    replay without a policy runs exactly the code it ran before."""
+
+    def __init__(
+        self,
+        emu: WarmPoolEmulator,
+        policy: Policy,
+        cost_model: CostModel,
+        max_keep_alive: int,
+        source: str,
+    ) -> None:
+        super().__init__(emu, None, source)
+        self.policy = policy
+        self.policy_name = policy_name(policy)
+        self.cost_model = cost_model
+        self.max_keep_alive = max_keep_alive
+        self.choices: dict[tuple[Any, ...], _Choice] = {}  # a row's configuration -> ...
+        self.releases: dict[str, list[float]] = {}  # label -> releases since its last create
+        self.label_of: dict[str, str] = {}  # a job not yet released -> its identity's label
+
+    def _create(self, row: TraceJob, number: int) -> None:
+        name = row.job_name if row.job_name is not None else f"job-{number:06d}"
+        config = _config_of(row)
+        known = self.choices.get(config)
+        if known is None:
+            known = self._choose(row, config)
+        template, resource, by_type, identity, label, key, rate, cold = known
+        at = row.submit_time
+        policy = self.policy
+        released = self.releases.pop(label, None)
+        if released:  # gaps from each release of the identity to this create
+            for when in released:
+                policy.observe(IdleGap(label, when, at))
+        decision = Decision(
+            number,
+            at,
+            row,
+            label,
+            key,
+            row.instance_type,
+            row.instance_count,
+            rate,
+            cold,
+            self.max_keep_alive,
+        )
+        keep_alive = policy.keep_alive(decision)
+        if (
+            isinstance(keep_alive, bool)
+            or not isinstance(keep_alive, int)
+            or not 0 <= keep_alive <= self.max_keep_alive
+        ):
+            where = f"line {row.line}" if row.line else f"row {number}"
+            raise PolicyError(
+                f"policy {self.policy_name!r} chose keep-alive {keep_alive!r} for job {name!r} "
+                f"({self.source}, {where}): a keep-alive must be a whole number of seconds from "
+                f"0 to {self.max_keep_alive} (the limits' max_keep_alive_seconds)"
+            )
+        request = template.copy()
+        request["TrainingJobName"] = name
+        request["ResourceConfig"] = {**resource, "KeepAlivePeriodInSeconds": int(keep_alive)}
+        # From here on as _Replayer._create (kept apart so that its path stays as fast).
+        outcome = row.outcome
+        if outcome == "Stopped":
+            self.plan = None
+        else:
+            plan_key = (row.training_seconds, outcome)
+            plan = self.plans.get(plan_key)
+            if plan is None:
+                plan = JobPlan(row.training_seconds, None if outcome == "Completed" else outcome)
+                if len(self.plans) >= _CONFIGS:
+                    self.plans.clear()
+                self.plans[plan_key] = plan
+            self.plan = plan
+        self.total.jobs += 1
+        by_type.jobs += 1
+        identity.jobs += 1
+        stop_after = row.training_seconds if outcome == "Stopped" else None
+        self.live[name] = _Live(by_type, row.instance_count, identity, keep_alive > 0, stop_after)
+        self.label_of[name] = label
+        try:
+            self.emu.create_training_job(**request)
+        except ResourceLimitExceeded:  # the training quota: the job never runs
+            del self.live[name]
+            del self.label_of[name]
+            for tally in (self.total, by_type, identity):
+                tally.training_refusals += 1
+        except WarmPoolError as error:
+            raise _refused(error, row, self.source) from None
+
+    def _choose(self, row: TraceJob, config: tuple[Any, ...]) -> _Choice:
+        """What every row with this configuration shares: its request but the name and the
+        keep-alive, its tallies, its identity, and its cost model figures."""
+        template = request_for(row, "", None)
+        del template["TrainingJobName"]
+        key = identity_key(template)
+        label = self.labels.get(key)
+        if label is None:
+            label = self._label(template, key, row.instance_type)
+        by_type = self.by_type.get(row.instance_type)
+        if by_type is None:
+            by_type = self.by_type[row.instance_type] = _Tally()
+        model = self.cost_model
+        known: _Choice = (
+            template,
+            template["ResourceConfig"],
+            by_type,
+            self.by_identity[label],
+            label,
+            key,
+            model.idle_rate(row.instance_type, row.instance_count),
+            model.cold_start_cost(row.instance_type, row.instance_count),
+        )
+        if len(self.choices) >= _CONFIGS:
+            self.choices.clear()
+        self.choices[config] = known
+        return known
+
+    def _released(self, event: JobReleased, live: _Live) -> None:
+        super()._released(event, live)
+        label = self.label_of.pop(event.job, None)
+        if label is not None:
+            released = self.releases.get(label)
+            if released is None:
+                self.releases[label] = [event.time]
+            else:
+                released.append(event.time)
+
+
 def _refused(error: WarmPoolError, row: TraceJob, source: str) -> TraceError:
     """A row the emulator refused, as an error naming the row and, when it can, the column."""
     text = str(error).lower().replace("_", "")
@@ -526,7 +698,7 @@ def _refused(error: WarmPoolError, row: TraceJob, source: str) -> TraceError:
 def replay(
     trace: Iterable[TraceJob],
     *,
-    keep_alive: int | None = None,
+    keep_alive: int | Policy | None = None,
     quotas: Mapping[str, Quota] | None = None,
     default_quota: Quota | None = None,
     limits: Limits = Limits.GUIDE_2022,
@@ -535,30 +707,42 @@ def replay(
     start: datetime | None = None,
     progress: Callable[[int], None] | None = None,
     on_emulator: Callable[[WarmPoolEmulator], object] | None = None,
+    cold_start_value: float = 0.0,
 ) -> Report:
     """Replay ``trace`` (a :class:`~warmpool.sim.Trace` or any iterable of
     :class:`~warmpool.sim.TraceJob` in submit order) and report what warm pools did.
 
     ``keep_alive=None`` keeps each row's own ``keep_alive_seconds``; an int gives every job
-    that keep-alive (0: no warm pools). ``quotas`` sets the limits of instance types; types not
-    in it get ``default_quota``, by default no training limit and no warm pool limit
-    (:data:`UNLIMITED`), so that the report shows what the workload would use. ``limits`` and
-    ``timing`` are the emulator's. ``prices`` are USD per instance-hour by instance type.
-    ``start`` is when the trace's time 0 is (default: the trace's own ``start`` if it has
-    one, else the emulator's default epoch). ``progress(rows_done)`` is called every 1,000
+    that keep-alive (0: no warm pools); a :class:`~warmpool.sim.policies.Policy` chooses each
+    job's keep-alive as the replay goes (``docs/policies.md``). ``quotas`` sets the limits of
+    instance types; types not in it get ``default_quota``, by default no training limit and no
+    warm pool limit (:data:`UNLIMITED`), so that the report shows what the workload would use.
+    ``limits`` and ``timing`` are the emulator's. ``prices`` are USD per instance-hour by
+    instance type. ``start`` is when the trace's time 0 is (default: the trace's own ``start``
+    if it has one, else the emulator's default epoch). ``progress(rows_done)`` is called every 1,000
     rows and at the end. ``on_emulator(emu)`` is called with the replay's emulator before the
     first row: to subscribe to its events (a :class:`~warmpool.sim.TimelineRecorder` ...) or
     to read its ledgers afterwards. The emulator keeps no event log (``event_log_maxlen=0``:
     subscribe to see events) and forgets each job once it is finished
     (``retain_finished=False``, D37), so memory follows the jobs alive at once, not the trace.
+    ``cold_start_value`` is the USD a cold start costs in the cost model
+    (:class:`~warmpool.sim.policies.CostModel`), which gives the report's ``cold_start_cost``
+    and ``keep_alive_cost`` (with ``prices``) and the policy its figures.
 
     A row the emulator refuses (other than for a quota) stops the replay with a
     :class:`~warmpool.sim.TraceError` naming the row; no report is made.
     """
-    if keep_alive is not None and (
+    policy: Policy | None = None
+    if isinstance(keep_alive, Policy) and not isinstance(keep_alive, int):
+        policy, keep_alive = keep_alive, None
+    elif keep_alive is not None and (
         isinstance(keep_alive, bool) or not isinstance(keep_alive, int) or keep_alive < 0
     ):
-        raise ValueError(f"keep_alive must be None or an int >= 0, not {keep_alive!r}")
+        raise ValueError(
+            f"keep_alive must be None, an int >= 0 or a policy (with keep_alive(decision) and "
+            f"observe(gap) methods), not {keep_alive!r}"
+        )
+    cost_model = CostModel(prices or {}, cold_start_value=cold_start_value)
     timing = Timing() if timing is None else timing
     if start is None:
         start = getattr(trace, "start", None)
@@ -577,7 +761,11 @@ def replay(
         event_log_maxlen=0,
         retain_finished=False,
     )
-    replayer = _Replayer(emu, keep_alive, source)
+    replayer = (
+        _Replayer(emu, keep_alive, source)
+        if policy is None
+        else _PolicyReplayer(emu, policy, cost_model, limits.max_keep_alive_seconds, source)
+    )
     holder.append(replayer)
     emu.events.subscribe(replayer.event)
     if on_emulator is not None:
@@ -585,7 +773,15 @@ def replay(
     # A Trace is in submit order by construction; anything else is checked as it goes.
     rows = trace if isinstance(trace, Trace) else _in_order(trace, source)
     replayer.run(rows, progress)
-    return _report(replayer, keep_alive, limits, timing, prices)
+    return _report(
+        replayer,
+        keep_alive,
+        limits,
+        timing,
+        prices,
+        cost_model.cold_start_value,
+        None if policy is None else policy_name(policy),
+    )
 
 
 def _in_order(rows: Iterable[TraceJob], source: str) -> Iterator[TraceJob]:
@@ -610,36 +806,48 @@ def _report(
     limits: Limits,
     timing: Timing,
     prices: Mapping[str, float] | None,
+    cold_start_value: float,
+    policy: str | None,
 ) -> Report:
     saved = timing.cold_start_seconds - timing.warm_start_seconds
     types = sorted(replayer.by_type)
     unpriced = () if prices is None else tuple(t for t in types if t not in prices)
     by_type = {
-        t: replayer.by_type[t].figures(saved, None if prices is None else prices.get(t))
+        t: replayer.by_type[t].figures(
+            saved, None if prices is None else prices.get(t), cold_start_value
+        )
         for t in types
     }
 
     total = replayer.total.figures(saved, None)
     retained_cost: float | None = None
     training_cost: float | None = None
+    cold_start_cost: float | None = None
+    keep_alive_cost: float | None = None
     if prices is not None:
         retained_cost = sum(f.retained_cost or 0.0 for f in by_type.values())
         training_cost = sum(f.training_cost or 0.0 for f in by_type.values())
+        cold_start_cost = sum(f.cold_start_cost or 0.0 for f in by_type.values())
+        keep_alive_cost = retained_cost + cold_start_cost
     # An identity has one instance type: its price is that type's.
     by_identity: dict[str, Figures] = {}
     for label in sorted(replayer.by_identity):
         tally = replayer.by_identity[label]
         price = None if prices is None else prices.get(replayer.identity_types[label])
-        by_identity[label] = tally.figures(saved, price)
+        by_identity[label] = tally.figures(saved, price, cold_start_value)
     return Report(
         **{
             **attrs.asdict(total, recurse=False),
             "retained_cost": retained_cost,
             "training_cost": training_cost,
+            "cold_start_cost": cold_start_cost,
+            "keep_alive_cost": keep_alive_cost,
         },
         by_instance_type=by_type,
         by_identity=by_identity,
         keep_alive=keep_alive,
+        policy=policy,
+        cold_start_value=cold_start_value,
         limits=limits,
         timing=timing,
         end_seconds=replayer.last_event,
