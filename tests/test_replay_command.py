@@ -7,12 +7,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from warmpool import Quota, cli
 from warmpool.sim import TraceJob, load_trace, replay, write_trace
 from warmpool.sim.command import format_report
+from warmpool.sim.optimum import optimum, with_optimum
 
 from .conftest import require
 
@@ -61,10 +63,12 @@ def test_json_is_the_reports_to_dict(small: Path) -> None:
         "replay", str(small), "--json", "--price", f"{M5}=0.23", "--quota", f"{M5}=4"
     )
     assert (status, err) == (0, "")
-    expected = replay(
-        load_trace(small),
-        prices={M5: 0.23},
-        quotas={M5: Quota(training=None, warm_pool=4)},
+    settings: dict[str, Any] = {
+        "prices": {M5: 0.23},
+        "quotas": {M5: Quota(training=None, warm_pool=4)},
+    }
+    expected = with_optimum(
+        replay(load_trace(small), **settings), optimum(load_trace(small), **settings)
     ).to_dict()
     assert json.loads(out) == expected
     assert expected["warm_starts"] == 1
@@ -73,8 +77,10 @@ def test_json_is_the_reports_to_dict(small: Path) -> None:
 def test_the_tables_show_the_summary_and_the_breakdowns(small: Path) -> None:
     status, out, _ = run("replay", str(small), "--price", f"{M5}=0.36")
     assert status == 0
+    report = replay(load_trace(small), prices={M5: 0.36})
+    best = optimum(load_trace(small), prices={M5: 0.36})
     assert out == format_report(
-        replay(load_trace(small), prices={M5: 0.36}), source=str(small), limits_name="guide-2022"
+        with_optimum(report, best), source=str(small), limits_name="guide-2022"
     )
     assert "warm starts               1 (33% of the jobs that ran)" in out
     assert "No --price for: ml.g5.xlarge" in out

@@ -11,6 +11,8 @@ from typing import Any, TextIO
 from warmpool import Limits, Quota, Timing, WarmPoolEmulator
 
 from .loaders import LAYOUTS, load
+from .optimum import optimum, with_optimum
+from .policies import PolicyError, make_policy
 from .replay import UNLIMITED, Figures, Report, replay
 from .timeline import TimelineRecorder, check_timeline_path
 from .trace import TraceError
@@ -32,7 +34,10 @@ submit time, and report what warm pools did: warm and cold starts, the start-up 
 instance-seconds retained in warm pools and in training, quota refusals and (with --price)
 costs, in all, by instance type and by identity. Instance types without --quota have no warm
 pool limit, so the report shows what the workload would use (peak retained instances).
-The trace format is described in docs/replay.md."""
+With --price it also shows the keep-alive cost (idle warm pools plus --cold-start-value for
+each cold start), the hindsight optimum of the trace and the regret against it; --policy
+chooses each job's keep-alive (docs/policies.md). The trace format is described in
+docs/replay.md."""
 
 
 def _type_value(kind: Callable[[str], Any], what: str) -> Callable[[str], tuple[str, Any]]:
@@ -75,6 +80,24 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _usd(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of USD, not {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, not {text}")
+    return value
+
+
+def _policy(text: str) -> str:
+    try:
+        make_policy(text)
+    except PolicyError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
 def add_replay_parser(commands: Any) -> None:
     """Add ``replay`` to the ``warmpool`` command's subcommands."""
     parser = commands.add_parser(
@@ -95,13 +118,31 @@ def add_replay_parser(commands: Any) -> None:
         "Helios GPU cluster trace's cluster_log.csv) or acme (the Acme trace's trace_*.csv); "
         "the last two have no keep-alive: give --keep-alive",
     )
-    parser.add_argument(
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument(
         "--keep-alive",
         type=_non_negative_int,
         default=None,
         metavar="N",
         help="give every job KeepAlivePeriodInSeconds N (0: no warm pools); default: each "
         "row's own keep_alive_seconds",
+    )
+    choice.add_argument(
+        "--policy",
+        type=_policy,
+        default=None,
+        metavar="NAME",
+        help="let a policy choose each job's keep-alive: fixed:SECONDS, break-even, "
+        "randomized[:SEED], histogram[:PERCENTILE] (docs/policies.md); break-even, "
+        "randomized and histogram need --price for every instance type",
+    )
+    parser.add_argument(
+        "--cold-start-value",
+        type=_usd,
+        default=0.0,
+        metavar="USD",
+        help="what one cold start costs you, in USD: the value of the people waiting for it "
+        "(AWS bills no start-up time); default 0",
     )
     parser.add_argument(
         "--quota",
@@ -221,6 +262,8 @@ def run_replay(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         if args.timeline is not None:
             recorders.append(TimelineRecorder.attach(emu))
 
+    policy = None if args.policy is None else make_policy(args.policy)
+    prices = dict(args.price) or None
     progress = None
     if stderr.isatty():
         total = len(trace) if hasattr(trace, "__len__") else None
@@ -228,14 +271,30 @@ def run_replay(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     try:
         report = replay(
             trace,
-            keep_alive=args.keep_alive,
+            keep_alive=args.keep_alive if policy is None else policy,
             quotas=_quotas(args),
             limits=LIMITS[args.limits],
             timing=timing,
-            prices=dict(args.price) or None,
+            prices=prices,
             progress=progress,
             on_emulator=watch,
+            cold_start_value=args.cold_start_value,
         )
+        if prices is not None:  # the hindsight optimum: one more pass over the trace
+            best = optimum(
+                trace,
+                prices=prices,
+                cold_start_value=args.cold_start_value,
+                quotas=_quotas(args),
+                limits=LIMITS[args.limits],
+                timing=timing,
+            )
+            report = with_optimum(report, best)
+    except PolicyError as error:  # a policy that needs a --price it was not given
+        if progress is not None:
+            progress.close()
+        print(f"warmpool replay: {error}", file=stderr)
+        return 2
     except (OSError, TraceError) as error:
         if progress is not None:
             progress.close()
@@ -352,6 +411,28 @@ def _summary(report: Report) -> list[str]:
     ]
     if report.total_cost is not None:
         rows.append(("total cost", f"${report.total_cost:,.2f}"))
+    if report.cold_start_cost is not None and report.keep_alive_cost is not None:
+        paying = sum(  # the jobs of priced instance types that did not start warm
+            f.cold_starts + f.training_quota_refusals
+            for f in report.by_instance_type.values()
+            if f.cold_start_cost is not None
+        )
+        rows.append(
+            (
+                "cold-start cost",
+                f"${report.cold_start_cost:,.2f} ({paying:,} x ${report.cold_start_value:g})",
+            )
+        )
+        rows.append(("keep-alive cost", f"${report.keep_alive_cost:,.2f} (retained + cold starts)"))
+    if report.optimum_cost is not None:
+        bound = "" if report.optimum_exact else " (a lower bound)"
+        rows.append(("hindsight optimum", f"${report.optimum_cost:,.2f}{bound}"))
+        if report.regret is not None:
+            if math.isinf(report.regret):
+                regret = "unbounded (the optimum costs nothing)"
+            else:
+                regret = f"{report.regret:,.2f} x the optimum"
+            rows.append(("regret", regret))
     width = max(len(name) for name, _ in rows)
     return [f"{name.ljust(width)}  {value}" for name, value in rows]
 
@@ -359,9 +440,12 @@ def _summary(report: Report) -> list[str]:
 def format_report(report: Report, *, source: str = "the trace", limits_name: str = "") -> str:
     """The report as the readable tables ``warmpool replay`` prints."""
     with_costs = report.retained_cost is not None
-    keep_alive = (
-        "each row's own" if report.keep_alive is None else f"{report.keep_alive} s for every job"
-    )
+    if report.policy is not None:
+        keep_alive = f"chosen by the policy {report.policy}"
+    elif report.keep_alive is None:
+        keep_alive = "each row's own"
+    else:
+        keep_alive = f"{report.keep_alive} s for every job"
     limits = report.limits
     timing = report.timing
     lines = [
