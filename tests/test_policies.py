@@ -81,9 +81,10 @@ class Recorder:
 
 
 def test_a_cold_start_costs_its_value_because_aws_bills_no_start_up_time() -> None:
-    """Training is billed from TrainingStartTime (aws-facts: "You are billed for the time
-    interval between this time and the value of TrainingEndTime"), so a cold start's billed
-    part is 0 and its cost is the cold-start value alone, whatever the cluster (D-COST)."""
+    """Training is billed from TrainingStartTime (the API Reference of DescribeTrainingJob,
+    docs/references.md: "You are billed for the time interval between this time and the value
+    of TrainingEndTime"), so a cold start's billed part is 0 and its cost is the cold-start
+    value alone, whatever the cluster (D-COST)."""
     model = CostModel(PRICES, cold_start_value=0.75)
     assert model.cold_start_cost(M5, 1) == model.cold_start_cost(G5, 8) == 0.75
     assert model.idle_rate(M5, 2) == pytest.approx(2 * 3.6 / 3600)
@@ -377,7 +378,7 @@ def test_randomized_ski_rental_is_the_same_with_the_same_seed() -> None:
     again = replay(rows, keep_alive=RandomizedSkiRental(seed=5), prices=PRICES, cold_start_value=1)
     assert first == again
     choices = [RandomizedSkiRental(seed=s).keep_alive(decision()) for s in range(5)]
-    assert len(set(choices)) > 1  # the seed matters
+    assert len(set(choices)) > 1  # different seeds, different draws
     assert RandomizedSkiRental(seed=1).keep_alive(decision(cold=0.0)) == 0
     assert RandomizedSkiRental(seed=1).keep_alive(decision(rate=0.0)) == 3600
 
