@@ -1,4 +1,5 @@
-"""warmpool.sim.optimum: the hindsight optimum of a trace, and regret (docs/policies.md).
+"""warmpool.sim.optimum: the hindsight optimum of a trace, and regret (docs/policies.md, behaviour
+§13.5).
 
 Hand-solved traces use ml.m5.xlarge at 3.6 USD an instance-hour (0.001 USD an idle second for
 one instance) and a cold start worth 1 USD, so bridging a gap of g seconds costs g/1000 USD;
@@ -78,7 +79,7 @@ def test_each_gap_is_bridged_or_not_whichever_is_cheaper() -> None:
     """Gaps of 100 s, 5000 s and 30 s: the first and last are bridged (0.10 + 0.03 USD),
     the 5000 s one cannot be (longer than the 3600 s maximum keep-alive): two cold starts.
     Job 1 is released at 780 (cold); job 2 at 880 (warm: out at 1500); job 3 at 6500 (cold:
-    out at 7280); job 4 at 7310 (D-OPTIMUM)."""
+    out at 7280); job 4 at 7310 (D44)."""
     rows = [job(0), job(880), job(6500), job(7310)]
     best = solve(rows)
     assert (best.warm_starts, best.cold_starts, best.retained_instance_seconds) == (2, 2, 130)
@@ -96,7 +97,7 @@ def test_a_cold_start_can_pay_for_itself_by_releasing_later() -> None:
     """A job that starts cold is released 160 s later than one that starts warm, so its next
     gap is 160 s shorter. Job 1 (cold) is out at 780; job 2 at 1730 (gap 950: bridging costs
     0.95 < 1) is out at 2350 warm or 2510 cold; job 3 at 2610. Warm-warm: 0.95 + 0.26 = 1.21;
-    cold then warm: 1 + 0.10 = 1.10, the optimum (plus job 1's cold start) (D-OPTIMUM, D7)."""
+    cold then warm: 1 + 0.10 = 1.10, the optimum (plus job 1's cold start) (D44, D7)."""
     rows = [job(0), job(1730), job(2610)]
     best = solve(rows)
     assert best.cost == pytest.approx(2.10)
@@ -111,7 +112,7 @@ def test_a_cold_start_can_pay_for_itself_by_releasing_later() -> None:
 
 def test_a_gap_as_long_as_the_maximum_keep_alive_cannot_be_bridged() -> None:
     """A pool expires at release + keep-alive, before a create at that instant (D5), so a gap
-    of exactly the maximum cannot be bridged; half a second less can (billed 600 s) (D-OPTIMUM)."""
+    of exactly the maximum cannot be bridged; half a second less can (billed 600 s) (D44)."""
     limits = Limits(max_keep_alive_seconds=600, max_pool_lifetime_seconds=7 * 86400)
     at_limit = solve([job(0), job(1380)], limits=limits)
     assert (at_limit.warm_starts, at_limit.cost) == (0, 2.0)
@@ -128,7 +129,7 @@ def test_the_chain_cap_forces_a_cold_start() -> None:
     """The cap is 2000 s from the launch at 180: job 1's cluster lives until 2180. Job 2 at
     880 bridges 100 s (out at 1500 warm); job 3 at 2200 is past the cap: cold, although its
     gap (700 s) would be worth bridging. Starting job 2 cold instead would launch a new chain
-    (out at 1660, bridge 540 s): 1 + 0.54 > 0.10 + 1 (D-OPTIMUM, D13)."""
+    (out at 1660, bridge 540 s): 1 + 0.54 > 0.10 + 1 (D44, D13)."""
     limits = Limits(max_keep_alive_seconds=3600, max_pool_lifetime_seconds=2000)
     rows = [job(0), job(880), job(2200)]
     best = solve(rows, limits=limits)
@@ -141,7 +142,7 @@ def test_the_chain_cap_forces_a_cold_start() -> None:
 
 def test_a_cluster_that_failed_unhealthy_cannot_be_kept() -> None:
     """D10: after an InternalServerError no pool can bridge the next gap; after an AlgorithmError
-    one can (20 s: 0.02 USD) (D-OPTIMUM)."""
+    one can (20 s: 0.02 USD) (D44)."""
     rows = [job(0, outcome="InternalServerError"), job(800)]
     assert solve(rows).cost == 2.0
     rows = [job(0, outcome="AlgorithmError"), job(800)]
@@ -150,21 +151,21 @@ def test_a_cluster_that_failed_unhealthy_cannot_be_kept() -> None:
 
 def test_with_no_cold_start_value_the_optimum_keeps_no_pool() -> None:
     """With cold starts worth nothing, any idle second is a loss: the optimum keeps nothing and
-    costs nothing (D-COST, D-OPTIMUM)."""
+    costs nothing (D42, D44)."""
     best = solve([job(0), job(800), job(900)], cold_start_value=0.0)
     assert (best.cost, best.warm_starts, list(best.keep_alives)) == (0.0, 0, [0, 0, 0])
 
 
 def test_free_idle_pools_bridge_every_gap_they_can() -> None:
     """With a price of 0, idle pools are free: every gap a keep-alive can bridge is bridged
-    (D-OPTIMUM)."""
+    (D44)."""
     best = solve([job(0), job(3000), job(9000)], prices={M5: 0.0})
     assert (best.warm_starts, best.cost) == (1, 2.0)  # 3000 - 780 bridged; 9000 cannot be
 
 
 def test_no_pool_can_be_kept_under_a_warm_pool_quota_below_one_cluster() -> None:
     """AWS's default warm pool quota is 0: then every job pays a cold start, exactly
-    (D-OPTIMUM, D14)."""
+    (D44, D14)."""
     rows = [job(0, instance_count=2), job(800, instance_count=2)]
     best = solve(rows, quotas={M5: Quota(warm_pool=1)})
     assert (best.cost, best.exact) == (2.0, True)
@@ -173,7 +174,7 @@ def test_no_pool_can_be_kept_under_a_warm_pool_quota_below_one_cluster() -> None
 
 def test_quotas_that_may_bind_make_the_optimum_a_lower_bound() -> None:
     """A training quota, or a finite warm pool quota of at least one cluster, may bind: the optimum
-    is then a lower bound (D-OPTIMUM, D14)."""
+    is then a lower bound (D44, D14)."""
     rows = [job(0), job(800)]
     assert not solve(rows, quotas={M5: Quota(training=4, warm_pool=10**9)}).exact
     assert not solve(rows, quotas={M5: Quota(warm_pool=3)}).exact
@@ -182,7 +183,7 @@ def test_quotas_that_may_bind_make_the_optimum_a_lower_bound() -> None:
 
 def test_overlapping_jobs_of_one_identity_make_a_lower_bound() -> None:
     """Job 2 starts while job 1 trains: pools may compete, and the optimum is a bound, by
-    identity as in all (D-OPTIMUM)."""
+    identity as in all (D44)."""
     rows = [job(0), job(100), job(900, role_arn=ROLES[0]), job(1700, role_arn=ROLES[0])]
     best = solve(rows)
     assert not best.exact
@@ -197,7 +198,7 @@ def test_overlapping_jobs_count_a_pool_released_early_by_a_warm_start() -> None:
     start warm on job 1's pool (gap 100 s) and be released at 1500 rather than 1660; job 4 at
     1510 can then take its pool after 10 s. The true optimum does that: 1 + 0.10 + 1 + 0.01
     (job 3 cannot start warm: job 2 takes job 1's pool first). The bound must not assume job
-    2's later release, which would put it above the truth (D-OPTIMUM)."""
+    2's later release, which would put it above the truth (D44)."""
     rows = [job(0), job(880), job(890), job(1510)]
     best = solve(rows)
     assert not best.exact
@@ -210,7 +211,7 @@ def test_overlapping_jobs_count_a_pool_released_early_by_a_warm_start() -> None:
 
 def test_overlapping_jobs_cannot_share_one_pool() -> None:
     """Four jobs at once after one pool: at most one takes it (the matching bound), although
-    each alone could (which is all the per-job bound sees) (D-OPTIMUM)."""
+    each alone could (which is all the per-job bound sees) (D44)."""
     rows = [job(0), job(800), job(800), job(800), job(800)]
     best = solve(rows)
     assert (best.warm_starts, best.cold_starts) == (1, 4)
@@ -220,7 +221,7 @@ def test_overlapping_jobs_cannot_share_one_pool() -> None:
 
 def test_identities_and_instance_types_are_labelled_as_in_the_report() -> None:
     """The optimum groups and labels jobs as the replay's report does, so that regret can be taken
-    per group (D-OPTIMUM)."""
+    per group (D44)."""
     rows = [job(0), job(10, instance_type=G5, role_arn=ROLES[1]), job(900)]
     best = solve(rows, prices={M5: 3.6, G5: 1.0})
     report = replay(rows, prices={M5: 3.6, G5: 1.0})
@@ -231,7 +232,7 @@ def test_identities_and_instance_types_are_labelled_as_in_the_report() -> None:
 
 def test_instance_types_without_a_price_are_left_out_as_from_the_report() -> None:
     """Unpriced types are left out of the optimum as from the report's costs, so the two stay
-    comparable (D-COST, D-OPTIMUM)."""
+    comparable (D42, D44)."""
     rows = [job(0), job(10, instance_type=G5), job(800)]
     best = solve(rows)
     assert best.unpriced_instance_types == (G5,)
@@ -242,13 +243,13 @@ def test_instance_types_without_a_price_are_left_out_as_from_the_report() -> Non
 
 
 def test_the_optimum_needs_rows_in_submit_order() -> None:
-    """As the replay, the optimum refuses rows out of submit order (D38, D-OPTIMUM)."""
+    """As the replay, the optimum refuses rows out of submit order (D38, D44)."""
     with pytest.raises(TraceError, match="rows must be in submit order"):
         solve([job(10), job(0)])
 
 
 def test_the_optimum_as_a_dict_is_json_ready() -> None:
-    """``to_dict()`` gives plain values (the per-row keep-alives are left out) (D-OPTIMUM)."""
+    """``to_dict()`` gives plain values (the per-row keep-alives are left out) (D44)."""
     import json
 
     data = solve([job(0), job(880)]).to_dict()
@@ -261,7 +262,7 @@ def test_the_optimum_as_a_dict_is_json_ready() -> None:
 
 
 def test_regret_is_one_when_both_cost_nothing_and_unbounded_when_only_the_optimum_does() -> None:
-    """Regret is 1.0 for 0/0, inf for x/0, which JSON writes as null (D-OPTIMUM)."""
+    """Regret is 1.0 for 0/0, inf for x/0, which JSON writes as null (D44)."""
     rows = [job(0), job(800)]
     best = solve(rows, cold_start_value=0.0)
     nothing = replay(rows, keep_alive=0, prices=PRICES)
@@ -273,7 +274,7 @@ def test_regret_is_one_when_both_cost_nothing_and_unbounded_when_only_the_optimu
 
 def test_regret_compares_only_reports_under_the_same_cost_model_and_settings() -> None:
     """A report under another cold-start value, limits or timing, or without prices, cannot be
-    compared: ValueError naming why (D-COST, D-OPTIMUM)."""
+    compared: ValueError naming why (D42, D44)."""
     rows = [job(0), job(800)]
     best = solve(rows)
     with pytest.raises(ValueError, match="cold_start_value"):
@@ -285,7 +286,7 @@ def test_regret_compares_only_reports_under_the_same_cost_model_and_settings() -
 
 
 def test_with_optimum_fills_in_the_reports_optimum_and_regret() -> None:
-    """D-OPTIMUM: ``with_optimum`` and ``regret_by``, by identity and by instance type."""
+    """D44: ``with_optimum`` and ``regret_by``, by identity and by instance type."""
     rows = [job(0), job(880)]
     best = solve(rows)
     report = with_optimum(replay(rows, keep_alive=600, prices=PRICES, cold_start_value=1), best)
@@ -376,7 +377,7 @@ VALUES = st.sampled_from((0.0, 0.01, 0.05, 0.5, 5.0))
 def test_releases_are_where_the_emulator_puts_them(rows: list[TraceJob], timing: Timing) -> None:
     """The optimum's release times (after a warm and a cold start) are the replay's to the
     last bit, and a cluster it calls unkeepable is one the emulator terminates Unhealthy
-    (D-OPTIMUM, D10, D38)."""
+    (D44, D10, D38)."""
     events: list[Event] = []
     replay(
         rows,
@@ -437,7 +438,7 @@ def test_regret_is_at_least_one_for_every_policy(
     """No replay costs less than the optimum, whatever the policy (every built-in, Fixed(n)
     for several n, the oracle), quotas, limits and timing: regret >= 1, in all, by identity
     and by instance type. Costs are summed as the report sums them, so equal choices give
-    equal costs to the last bit; a relative 1e-9 covers the bound's own rounding (D-OPTIMUM)."""
+    equal costs to the last bit; a relative 1e-9 covers the bound's own rounding (D44)."""
     settings: dict[str, Any] = {
         "prices": prices,
         "cold_start_value": value,
@@ -461,7 +462,7 @@ def test_the_oracle_costs_exactly_the_optimum_where_it_is_exact(
 ) -> None:
     """Without quotas, replaying the optimum's choices gives, on every identity the optimum
     calls exact, exactly its retained instance-seconds and cold starts; when all are exact,
-    exactly its cost (D-OPTIMUM)."""
+    exactly its cost (D44)."""
     settings: dict[str, Any] = {
         "prices": prices,
         "cold_start_value": value,
@@ -560,7 +561,7 @@ def test_the_optimum_is_at_most_the_best_of_every_keep_alive_choice(
 ) -> None:
     """Against the true optimum found by replaying every useful combination of keep-alives
     (overlapping jobs and quotas included): never above it, and equal where it says exact
-    (D-OPTIMUM)."""
+    (D44)."""
     settings: dict[str, Any] = {
         "prices": {M5: price},
         "cold_start_value": value,
@@ -609,7 +610,7 @@ def test_the_matching_saves_as_much_as_the_best_matching(
     """The greedy of the overlapping jobs' bound (each job takes the pool released last)
     finds the best matching of jobs to distinct earlier pools (each saving scale - idle
     seconds), checked by brute force; a pool's idle time may count from after it is
-    available (a job's latest possible release) (D-OPTIMUM)."""
+    available (a job's latest possible release) (D44)."""
     events: list[tuple[str, float]] = []
     matching = _Matching(scale)
     at = 0

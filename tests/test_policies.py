@@ -1,5 +1,5 @@
 """warmpool.sim.policies: the cost model, the policy protocol as the replay drives it, and each
-built-in policy's choice on crafted gap sequences (docs/policies.md).
+built-in policy's choice on crafted gap sequences (docs/policies.md, behaviour §13.5).
 
 The numbers: ml.m5.xlarge at 3.6 USD an instance-hour idles at 0.001 USD a second for one
 instance, so with a cold start worth 1 USD the break-even is 1000 s. Default timing: a cold
@@ -84,7 +84,7 @@ def test_a_cold_start_costs_its_value_because_aws_bills_no_start_up_time() -> No
     """Training is billed from TrainingStartTime (the API Reference of DescribeTrainingJob,
     docs/references.md: "You are billed for the time interval between this time and the value
     of TrainingEndTime"), so a cold start's billed part is 0 and its cost is the cold-start
-    value alone, whatever the cluster (D-COST)."""
+    value alone, whatever the cluster (D42)."""
     model = CostModel(PRICES, cold_start_value=0.75)
     assert model.cold_start_cost(M5, 1) == model.cold_start_cost(G5, 8) == 0.75
     assert model.idle_rate(M5, 2) == pytest.approx(2 * 3.6 / 3600)
@@ -107,7 +107,7 @@ def test_the_cold_start_value_must_be_a_finite_number_of_usd(value: Any) -> None
 
 def test_the_report_prices_idle_pools_and_cold_starts_under_the_cost_model() -> None:
     """keep_alive_cost = retained_cost + cold_start_cost, in all and per group; a group
-    without a price has none; a report without prices has none (D-COST)."""
+    without a price has none; a report without prices has none (D42)."""
     rows = [
         job(0, keep_alive_seconds=1800),
         job(0, instance_type=G5, keep_alive_seconds=0),
@@ -134,7 +134,7 @@ def test_the_report_prices_idle_pools_and_cold_starts_under_the_cost_model() -> 
 
 def test_a_job_the_training_quota_refuses_costs_a_cold_start() -> None:
     """A refused job did not start warm and its people wait at least as long: the cost model
-    counts it as a cold start (so refusing jobs never makes a policy look cheaper) (D-COST)."""
+    counts it as a cold start (so refusing jobs never makes a policy look cheaper) (D42)."""
     rows = [job(0), job(10)]
     report = replay(
         rows, quotas={M5: Quota(training=1, warm_pool=0)}, prices=PRICES, cold_start_value=1.5
@@ -149,7 +149,7 @@ def test_a_job_the_training_quota_refuses_costs_a_cold_start() -> None:
 def test_a_policy_decides_before_each_create_with_what_it_may_know() -> None:
     """Each row gets one Decision, in submit order: its place, time, row, identity (the label
     the report uses) and key, instance type and count, idle rate, cold-start cost and the
-    limits' maximum keep-alive (D-POLICY)."""
+    limits' maximum keep-alive (D43)."""
     rows = [job(0, instance_count=2), job(5, instance_type=G5, role_arn=ROLE_B)]
     recorder = Recorder()
     report = replay(
@@ -174,7 +174,7 @@ def test_a_policy_observes_each_gap_from_release_to_the_next_create_of_its_ident
     that ends in a cold start because the pool expired is observed whole); it is observed at
     that create, before the decision; one gap per release since the identity's previous
     create; other identities' creates end no gap; gaps still open at the end are never
-    observed (D-POLICY)."""
+    observed (D43)."""
     rows = [
         job(0, 100),  # cold: released at 280
         job(50, 200),  # cold: released at 430
@@ -205,7 +205,7 @@ def test_a_policy_observes_each_gap_from_release_to_the_next_create_of_its_ident
 
 def test_a_release_at_the_instant_of_a_create_ends_a_gap_of_zero_seconds() -> None:
     """The replay runs the clock to a row's submit time before its create (D38), so a release
-    at that instant is observed, and its pool is there to take (D-POLICY, D5)."""
+    at that instant is observed, and its pool is there to take (D43, D5)."""
     recorder = Recorder(answers=[60, 0])
     report = replay([job(0, 100), job(280, 100)], keep_alive=recorder)
     gaps = [value for kind, value in recorder.calls if kind == "observe"]
@@ -215,7 +215,7 @@ def test_a_release_at_the_instant_of_a_create_ends_a_gap_of_zero_seconds() -> No
 
 def test_a_job_refused_by_the_training_quota_ends_no_gap_and_starts_none() -> None:
     """A job refused by the training quota never runs, so it has no release and ends no gap
-    (D-POLICY, D38)."""
+    (D43, D38)."""
     recorder = Recorder()
     report = replay(
         [job(0, 100), job(10, 100), job(500, 100)],
@@ -229,7 +229,7 @@ def test_a_job_refused_by_the_training_quota_ends_no_gap_and_starts_none() -> No
 
 def test_the_policys_keep_alive_is_what_the_job_asks_for() -> None:
     """Each job is created with the keep-alive its policy chose: a pool is kept for exactly
-    that long (D-POLICY)."""
+    that long (D43)."""
     rows = [job(0, 100), job(1000, 100), job(2000, 100)]
     report = replay(rows, keep_alive=Recorder(answers=[719, 721, 0]), prices=PRICES)
     # job 1 released at 280: its pool expires at 999, just before job 2 (cold, out at 1280);
@@ -241,7 +241,7 @@ def test_the_policys_keep_alive_is_what_the_job_asks_for() -> None:
 @pytest.mark.parametrize("answer", [3601, -1, True, 1.5, "60", None])
 def test_a_keep_alive_outside_the_limits_stops_the_replay_naming_the_policy(answer: Any) -> None:
     """A policy must answer a whole number of seconds from 0 to the limits' maximum; anything
-    else stops the replay with a PolicyError naming the policy, the job and the rule (D-POLICY)."""
+    else stops the replay with a PolicyError naming the policy, the job and the rule (D43)."""
     with pytest.raises(PolicyError) as caught:
         replay([job(0, job_name="first")], keep_alive=Recorder(answers=[answer]))
     message = str(caught.value)
@@ -250,7 +250,7 @@ def test_a_keep_alive_outside_the_limits_stops_the_replay_naming_the_policy(answ
 
 def test_keep_alive_still_takes_none_or_an_int_and_refuses_anything_else() -> None:
     """``keep_alive`` keeps its meanings (None: the rows' own; an int: every job's) and takes a
-    policy too; ``Fixed(n)`` replays as ``keep_alive=n`` (D-POLICY, D38)."""
+    policy too; ``Fixed(n)`` replays as ``keep_alive=n`` (D43, D38)."""
     rows = [job(0, keep_alive_seconds=60), job(500)]
     assert replay(rows, keep_alive=None).warm_starts == 0  # the row's own 60 s: gone at 840
     by_int = replay(rows, keep_alive=900)
@@ -263,7 +263,7 @@ def test_keep_alive_still_takes_none_or_an_int_and_refuses_anything_else() -> No
 
 def test_a_policy_is_a_plain_object_with_two_methods() -> None:
     """Any object with ``keep_alive`` and ``observe`` is a policy; its ``name``, else its class,
-    names it (D-POLICY)."""
+    names it (D43)."""
     assert isinstance(Recorder(), Policy)
     assert all(
         isinstance(p, Policy) for p in (Fixed(1), BreakEven(), RandomizedSkiRental(), Histogram())
@@ -277,7 +277,7 @@ def test_a_policy_is_a_plain_object_with_two_methods() -> None:
 
 
 def test_fixed_gives_every_job_the_same_keep_alive() -> None:
-    """D-POLICY: ``fixed:N`` answers N whatever it is asked."""
+    """D43: ``fixed:N`` answers N whatever it is asked."""
     policy = Fixed(900)
     assert [policy.keep_alive(decision(rate=r)) for r in (None, 0.0, 1.0)] == [900, 900, 900]
     with pytest.raises(PolicyError, match="fixed: seconds must be a whole number"):
@@ -290,7 +290,7 @@ def test_fixed_gives_every_job_the_same_keep_alive() -> None:
 def test_break_even_keeps_alive_until_idle_cost_equals_a_cold_start() -> None:
     """B = cold-start cost / idle cost per second, rounded up to whole seconds, capped at the
     maximum keep-alive; 0 when a cold start is worth nothing, the maximum when idle is free
-    (D-POLICY)."""
+    (D43)."""
     policy = BreakEven()
     assert policy.keep_alive(decision(rate=0.001, cold=1.0)) == 1000
     assert policy.keep_alive(decision(rate=0.001, cold=0.25)) == 250
@@ -302,7 +302,7 @@ def test_break_even_keeps_alive_until_idle_cost_equals_a_cold_start() -> None:
 
 def test_break_even_needs_a_price_to_weigh_idle_time() -> None:
     """Without a price there is no idle rate to weigh: a clear PolicyError naming the type
-    (D-POLICY)."""
+    (D43)."""
     with pytest.raises(PolicyError, match=r"needs the price of ml\.m5\.xlarge"):
         BreakEven().keep_alive(decision(rate=None))
     with pytest.raises(PolicyError, match=r"needs the price of ml\.m5\.xlarge"):
@@ -312,7 +312,7 @@ def test_break_even_needs_a_price_to_weigh_idle_time() -> None:
 def test_break_even_bridges_gaps_shorter_than_b_and_lets_longer_ones_go() -> None:
     """B = 1000 s, so every pool is kept 1000 s. Job 1 (cold) is released at 280; job 2 comes
     999 s later and takes its pool (released at 1399); job 3 comes 1001 s after that, a second
-    after job 2's pool expired: cold (released at 2680); job 4 comes 30 s later: warm (D-POLICY)."""
+    after job 2's pool expired: cold (released at 2680); job 4 comes 30 s later: warm (D43)."""
     rows = [job(0, 100), job(1279, 100), job(2400, 100), job(2710, 100)]
     report = replay(rows, keep_alive=BreakEven(), prices=PRICES, cold_start_value=1.0)
     assert (report.warm_starts, report.cold_starts) == (2, 2)
@@ -332,7 +332,7 @@ def test_break_even_pays_at_most_twice_the_best_choice_on_every_gap(
     1988), with a gap's idle time billed in whole seconds: bridging a gap shorter than the
     keep-alive costs its idle time; otherwise the pool idles its whole keep-alive and a cold
     start follows. At most twice min(idle cost of the gap, a cold start), plus a second of
-    rounding; here with no maximum keep-alive in the way (D-POLICY)."""
+    rounding; here with no maximum keep-alive in the way (D43)."""
     keep = BreakEven().keep_alive(decision(rate=rate, cold=cold, limit=10**9))
     paid = rate * math.ceil(gap) if gap < keep else rate * keep + cold
     best = min(rate * math.ceil(gap), cold)
@@ -345,7 +345,7 @@ def test_break_even_pays_at_most_twice_the_best_choice_on_every_gap(
 def test_randomized_ski_rental_draws_from_the_density_on_zero_to_b() -> None:
     """Draws x with density e^(x/B) / (B (e-1)) on [0, B] (Karlin, Manasse, McGeoch and Owicki
     1994): its distribution function is (e^(x/B) - 1) / (e - 1). 20,000 seeded draws with
-    B = 1000 s are within 0.015 of it everywhere, and all in [0, 1000] (D-POLICY)."""
+    B = 1000 s are within 0.015 of it everywhere, and all in [0, 1000] (D43)."""
     policy = RandomizedSkiRental(seed=3)
     draws = sorted(policy.keep_alive(decision()) for _ in range(20_000))
     assert draws[0] >= 0
@@ -360,7 +360,7 @@ def test_randomized_ski_rental_draws_from_the_density_on_zero_to_b() -> None:
 def test_randomized_ski_rental_expects_at_most_e_over_e_minus_1_times_the_best_choice() -> None:
     """Its expected cost on any gap is at most e/(e-1) (1.582) times the best choice: checked
     on a grid of gaps with the same 20,000 seeded draws (rounding up to whole seconds adds at
-    most a second of idle) (D-POLICY)."""
+    most a second of idle) (D43)."""
     policy = RandomizedSkiRental(seed=11)
     rate, cold = 0.001, 1.0
     draws = [policy.keep_alive(decision(rate=rate, cold=cold)) for _ in range(20_000)]
@@ -372,7 +372,7 @@ def test_randomized_ski_rental_expects_at_most_e_over_e_minus_1_times_the_best_c
 
 def test_randomized_ski_rental_is_the_same_with_the_same_seed() -> None:
     """Seeded: the same seed gives the same report; seeds differ; B = 0 and B = inf need no draw to
-    decide (D-POLICY)."""
+    decide (D43)."""
     rows = [job(at, 100) for at in (0, 500, 2000, 2300, 6000, 6100)]
     first = replay(rows, keep_alive=RandomizedSkiRental(seed=5), prices=PRICES, cold_start_value=1)
     again = replay(rows, keep_alive=RandomizedSkiRental(seed=5), prices=PRICES, cold_start_value=1)
@@ -392,7 +392,7 @@ def gap(identity: str, seconds: float) -> IdleGap:
 
 def test_histogram_keeps_alive_for_the_percentile_of_the_identitys_observed_gaps() -> None:
     """Gaps are binned per minute; the keep-alive is the upper edge of the bin holding the
-    percentile, so that share of the gaps would have been bridged (D-POLICY)."""
+    percentile, so that share of the gaps would have been bridged (D43)."""
     policy = Histogram(90, min_samples=10)
     policy.keep_alive(decision(identity="A"))  # learns the limit (3600 s)
     for seconds in (30, 50, 70, 100, 130, 200, 250, 300, 590, 1000):
@@ -410,7 +410,7 @@ def test_histogram_keeps_alive_for_the_percentile_of_the_identitys_observed_gaps
 
 def test_histogram_falls_back_until_an_identity_has_min_samples_gaps() -> None:
     """Per identity, the fallback answers until ``min_samples`` bridgeable gaps are seen
-    (D-POLICY)."""
+    (D43)."""
     policy = Histogram(99, min_samples=3, fallback=Fixed(77))
     assert policy.keep_alive(decision(identity="A")) == 77
     policy.observe(gap("A", 10))
@@ -425,7 +425,7 @@ def test_histogram_falls_back_until_an_identity_has_min_samples_gaps() -> None:
 def test_histogram_counts_gaps_no_keep_alive_can_bridge_apart() -> None:
     """A gap as long as the maximum keep-alive cannot be bridged whatever the keep-alive: it
     is left out of the percentile (overnight gaps would otherwise push every identity to the
-    maximum) (D-POLICY)."""
+    maximum) (D43)."""
     policy = Histogram(99, min_samples=2, fallback=Fixed(5))
     policy.keep_alive(decision(identity="A", limit=600))
     for seconds in (600, 5000, 86400):
@@ -439,7 +439,7 @@ def test_histogram_counts_gaps_no_keep_alive_can_bridge_apart() -> None:
 def test_histogram_learns_an_identitys_rhythm_in_a_replay() -> None:
     """Jobs every 400 s after the last one's release: once 3 gaps are seen, the 99th
     percentile bin is 360-420 s, so the keep-alive becomes 420 s instead of the fallback's
-    1000 s (D-POLICY)."""
+    1000 s (D43)."""
     rows, at = [], 0.0
     for _ in range(6):
         rows.append(job(at, 100))
@@ -464,7 +464,7 @@ def test_histogram_learns_an_identitys_rhythm_in_a_replay() -> None:
 
 
 def test_histogram_parameters_are_checked() -> None:
-    """Bad parameters are refused naming the parameter and the rule (D-POLICY)."""
+    """Bad parameters are refused naming the parameter and the rule (D43)."""
     with pytest.raises(PolicyError, match="histogram: percentile"):
         Histogram(0)
     with pytest.raises(PolicyError, match="histogram: percentile"):
@@ -501,7 +501,7 @@ def test_histogram_parameters_are_checked() -> None:
 )
 def test_make_policy_reads_every_documented_text(text: str, kind: type, name: str) -> None:
     """The registry reads every text of docs/policies.md, and a policy's name reads back as itself
-    (D-POLICY)."""
+    (D43)."""
     policy = make_policy(text)
     assert isinstance(policy, kind)
     assert policy_name(policy) == name
@@ -509,7 +509,7 @@ def test_make_policy_reads_every_documented_text(text: str, kind: type, name: st
 
 
 def test_make_policy_takes_parameters_as_keywords_too() -> None:
-    """D-POLICY: ``make_policy(name, **params)``, a new policy each call."""
+    """D43: ``make_policy(name, **params)``, a new policy each call."""
     assert policy_name(make_policy("fixed", seconds=60)) == "fixed:60"
     histogram = make_policy("histogram", percentile=80, fallback=Fixed(1))
     assert policy_name(histogram) == "histogram:80,fallback=fixed:1"
@@ -539,7 +539,7 @@ def test_make_policy_refuses_bad_texts_naming_the_rule(
     text: str, params: dict[str, Any], message: str
 ) -> None:
     """Every malformed text is a PolicyError that names the policy, the parameter and the rule
-    (D-POLICY)."""
+    (D43)."""
     with pytest.raises(PolicyError, match=None) as caught:
         make_policy(text, **params)
     assert message in str(caught.value)
@@ -571,7 +571,7 @@ def gaps_csv(tmp_path: Path) -> Path:
 
 def test_the_command_replays_with_a_policy_and_shows_the_regret(gaps_csv: Path) -> None:
     """``warmpool replay --policy NAME --cold-start-value USD --price ...`` prints the cost model's
-    figures, the optimum and the regret, in the tables and in JSON (D-COST, D-OPTIMUM)."""
+    figures, the optimum and the regret, in the tables and in JSON (D42, D44)."""
     status, out, err = run(
         "replay",
         str(gaps_csv),
@@ -605,7 +605,7 @@ def test_the_command_replays_with_a_policy_and_shows_the_regret(gaps_csv: Path) 
 
 def test_an_unbounded_regret_says_why(gaps_csv: Path) -> None:
     """With a cold start worth nothing the optimum keeps no pool and costs nothing: any idle
-    pool makes the regret unbounded (JSON: null) (D-OPTIMUM)."""
+    pool makes the regret unbounded (JSON: null) (D44)."""
     status, out, _ = run("replay", str(gaps_csv), "--keep-alive", "60", "--price", f"{M5}=3.6")
     assert status == 0
     assert "regret                    unbounded (the optimum costs nothing)" in out
@@ -626,7 +626,7 @@ def test_an_unbounded_regret_says_why(gaps_csv: Path) -> None:
 def test_the_commands_policy_arguments_are_checked(
     gaps_csv: Path, argv: tuple[str, ...], message: str
 ) -> None:
-    """Bad policy arguments exit 2 with a message naming the flag and the rule (D-POLICY)."""
+    """Bad policy arguments exit 2 with a message naming the flag and the rule (D43)."""
     status, _, err = run("replay", str(gaps_csv), *argv)
     assert status == 2
     assert message in err

@@ -686,8 +686,9 @@ def check_equal_to_the_replay(
 
 
 def test_simpy_run_equals_the_plain_replay(tmp_path: Path) -> None:
-    """D38, D41, behaviour §13.4: a trace file (completed, failed, unhealthy and stopped rows, a max runtime, quotas
-    that refuse a create and a pool, a stop and a create at one instant) driven by SimPy
+    """D38, D41, behaviour §13.4: a trace file (completed, failed, unhealthy and stopped rows,
+    a max runtime, quotas that refuse a create and a pool, a stop and a create at one instant)
+    driven by SimPy
     processes through a bridge gives the same events and the same report as ``replay`` of
     the same trace."""
     trace_csv = tmp_path / "team.csv"

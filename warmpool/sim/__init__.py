@@ -10,13 +10,32 @@ from the extra ``plot``; neither is imported until something is drawn.
 
 from .export import ExportResult, export_trace, read_history
 from .loaders import load, load_acme, load_helios
+from .optimum import Optimum, optimum, regret, with_optimum
+from .policies import (
+    BreakEven,
+    CostModel,
+    Fixed,
+    Histogram,
+    Policy,
+    PolicyError,
+    RandomizedSkiRental,
+    make_policy,
+)
 from .replay import Figures, Report, replay
 from .timeline import Timeline, TimelineRecorder, check_timeline_path, render_timeline
 from .trace import Trace, TraceError, TraceJob, load_trace, write_trace
 
 __all__ = [
+    "BreakEven",
+    "CostModel",
     "ExportResult",
     "Figures",
+    "Fixed",
+    "Histogram",
+    "Optimum",
+    "Policy",
+    "PolicyError",
+    "RandomizedSkiRental",
     "Report",
     "Timeline",
     "TimelineRecorder",
@@ -29,8 +48,12 @@ __all__ = [
     "load_acme",
     "load_helios",
     "load_trace",
+    "make_policy",
+    "optimum",
     "read_history",
+    "regret",
     "render_timeline",
     "replay",
+    "with_optimum",
     "write_trace",
 ]
