@@ -51,6 +51,7 @@ from .server import (
 )
 from .sim.command import add_replay_parser, run_replay
 from .sim.export import add_trace_parser, run_trace_export
+from .sim.sweep_command import add_sweep_parser, run_sweep
 
 __all__ = ["EXIT_BROKEN_PIPE", "demo", "main", "serve"]
 
@@ -545,6 +546,7 @@ def _main(argv: Sequence[str] | None) -> int:
     _add_serve_parser(commands)
     add_replay_parser(commands)
     add_trace_parser(commands)
+    add_sweep_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
@@ -552,6 +554,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return run_replay(args, sys.stdout, sys.stderr)
     if args.command == "trace":
         return run_trace_export(args, sys.stdout, sys.stderr)
+    if args.command == "sweep":
+        return run_sweep(args, sys.stdout, sys.stderr)
     if args.command == "demo":
         if args.gap < 0:
             parser.error("--gap must be >= 0 seconds")
