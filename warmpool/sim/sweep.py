@@ -24,6 +24,8 @@ from typing import Any, Final
 
 import attrs
 
+from warmpool import Limits
+
 from .loaders import load
 from .replay import Report, replay
 from .trace import Trace, TraceError, TraceJob, shown
@@ -179,6 +181,22 @@ def _open(source: _TraceFile | Iterable[TraceJob]) -> Iterable[TraceJob]:
     return trace
 
 
+class _ShippedTraceError(Exception):
+    """A :class:`TraceError` on its way from a worker (``TraceError`` itself does not pickle:
+    its ``path``, ``line`` and ``column`` are keyword-only); :func:`_run` raises it again as a
+    ``TraceError``."""
+
+    def __init__(self, text: str, path: str, line: int | None, column: str | None) -> None:
+        super().__init__(text, path, line, column)
+
+    def trace_error(self) -> TraceError:
+        text, path, line, column = self.args
+        error = TraceError.__new__(TraceError)
+        ValueError.__init__(error, text)
+        error.path, error.line, error.column = path, line, column
+        return error
+
+
 def _replay_one(
     source: _TraceFile | Iterable[TraceJob],
     setting: Setting,
@@ -186,9 +204,12 @@ def _replay_one(
 ) -> Report:
     """One setting's replay: what a worker runs. Module-level, so that it pickles by name."""
     keep_alive: Any = setting.keep_alive
-    if isinstance(keep_alive, str):
-        keep_alive = _make_policy(keep_alive)
-    return replay(_open(source), keep_alive=keep_alive, **options)
+    try:
+        if isinstance(keep_alive, str):
+            keep_alive = _make_policy(keep_alive)
+        return replay(_open(source), keep_alive=keep_alive, **options)
+    except TraceError as error:
+        raise _ShippedTraceError(str(error), error.path, error.line, error.column) from None
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -446,6 +467,14 @@ def sweep(
         raise ValueError(f"sweep: workers: expected a whole number >= 1, found {shown(workers)}")
     if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
         raise ValueError(f"sweep: timeout: expected seconds > 0 or None, found {shown(timeout)}")
+    limits = options.get("limits", Limits.GUIDE_2022)
+    for setting in chosen:
+        keep_alive = setting.keep_alive
+        if isinstance(keep_alive, int) and keep_alive > limits.max_keep_alive_seconds:
+            raise ValueError(
+                f"sweep: setting {setting.label!r}: KeepAlivePeriodInSeconds must be at most "
+                f"the limits' {limits.max_keep_alive_seconds} s, not {keep_alive}"
+            )
     here, shipped, name, jobs = _source(trace, layout, load_options)
     total = len(chosen)
     if progress is not None:
@@ -455,7 +484,10 @@ def sweep(
         if count == 1:
             reports = []
             for done, setting in enumerate(chosen, 1):
-                reports.append(_replay_one(here, setting, options))
+                try:
+                    reports.append(_replay_one(here, setting, options))
+                except _ShippedTraceError as error:
+                    raise error.trace_error() from None
                 if progress is not None:
                     progress(done, total)
             return _result(here, chosen, reports, name, jobs, 1)
@@ -483,6 +515,10 @@ def _run(
             reports[futures[future]] = future.result()
             if progress is not None:
                 progress(done, len(settings))
+    except _ShippedTraceError as error:
+        for future in futures:
+            future.cancel()
+        raise error.trace_error() from None
     except BaseException:
         for future in futures:
             future.cancel()
@@ -556,7 +592,7 @@ def render_sweep(result: SweepResult, path: str | Path) -> Path:
     ):
         fig = figure.Figure(figsize=(8, 5.5), dpi=100, layout="constrained")
         ax = fig.add_subplot()
-        ax.plot(
+        (line,) = ax.plot(
             [row.cold_starts for row in frontier],
             [result.idle(row) for row in frontier],
             color="#1f77b4",
@@ -564,9 +600,11 @@ def render_sweep(result: SweepResult, path: str | Path) -> Path:
             label="frontier (no setting has fewer cold starts and less idle)",
             zorder=2,
         )
-        ax.scatter(xs, ys, color="#1f77b4", s=28, zorder=3, label="setting")
+        line.set_gid("sweep-frontier")
+        points = ax.scatter(xs, ys, color="#1f77b4", s=28, zorder=3, label="setting")
+        points.set_gid("sweep-settings")
         if best is not None:
-            ax.scatter(
+            star = ax.scatter(
                 [best.cold_starts],
                 [result.idle(best)],
                 marker="*",
@@ -575,6 +613,7 @@ def render_sweep(result: SweepResult, path: str | Path) -> Path:
                 zorder=4,
                 label=f"least total cost: {best.label} ({_money(best.total_cost or 0.0)})",
             )
+            star.set_gid("sweep-best")
         for x, y, row in zip(xs, ys, rows, strict=True):
             ax.annotate(
                 row.label,

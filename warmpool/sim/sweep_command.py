@@ -263,6 +263,9 @@ def run_sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             progress.close()
         print(f"warmpool sweep: {error}", file=stderr)
         return 1
+    except ValueError as error:  # a setting the limits refuse
+        print(f"warmpool {error}", file=stderr)
+        return 2
     finally:
         if client is not None:
             client.close()
