@@ -165,9 +165,9 @@ def _open(source: _TraceFile | Iterable[TraceJob]) -> Iterable[TraceJob]:
     global _loaded
     if not isinstance(source, _TraceFile):
         return source
-    if _loaded is not None and _loaded[0] == source:
-        return _loaded[1]
-    _loaded = None
+    cached = _loaded  # read once: threads of one process share it
+    if cached is not None and cached[0] == source:
+        return cached[1]
     trace = load(source.path, source.layout, **source.options)
     if _stamp(source.path) != source.stamp:
         raise TraceError(
