@@ -5,7 +5,8 @@ Every simulated job goes through the emulator's public API, so every answer obey
 rules as a single call does. See ``docs/replay.md``.
 
 Timelines (:class:`TimelineRecorder`, :func:`render_timeline`) draw with matplotlib or plotly,
-from the extra ``plot``; neither is imported until something is drawn.
+from the extra ``plot``; neither is imported until something is drawn. :func:`sweep` replays a
+trace under many settings through any ``concurrent.futures.Executor`` (a Dask cluster's too).
 """
 
 from .export import ExportResult, export_trace, read_history
@@ -22,6 +23,7 @@ from .policies import (
     make_policy,
 )
 from .replay import Figures, Report, replay
+from .sweep import Setting, SweepResult, SweepRow, sweep
 from .timeline import Timeline, TimelineRecorder, check_timeline_path, render_timeline
 from .trace import Trace, TraceError, TraceJob, load_trace, write_trace
 
@@ -37,6 +39,9 @@ __all__ = [
     "PolicyError",
     "RandomizedSkiRental",
     "Report",
+    "Setting",
+    "SweepResult",
+    "SweepRow",
     "Timeline",
     "TimelineRecorder",
     "Trace",
@@ -54,6 +59,7 @@ __all__ = [
     "regret",
     "render_timeline",
     "replay",
+    "sweep",
     "with_optimum",
     "write_trace",
 ]
