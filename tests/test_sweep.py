@@ -21,7 +21,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from warmpool import Limits, Quota, cli
-from warmpool.sim import Report, TraceError, TraceJob, load_trace, replay, write_trace
+from warmpool.sim import (
+    Report,
+    TraceError,
+    TraceJob,
+    load_trace,
+    replay,
+    sweep_command,
+    write_trace,
+)
 from warmpool.sim.sweep import (
     Setting,
     SweepResult,
@@ -691,3 +699,17 @@ def test_the_sweep_benchmark_prints_its_figures(capsys: pytest.CaptureFixture[st
     for name in ("jobs", "settings", "workers_1_seconds", "workers_2_seconds", "speed_up"):
         assert name in fields
     assert fields["jobs"] == "300" and fields["same_rows"] == "True"
+
+
+def test_warmpool_sweep_ctrl_c_exits_130(trace_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C during the replays: one line, status 130, no table (and no traceback)."""
+
+    def interrupted(*args: Any, **kwargs: Any) -> SweepResult:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_command, "sweep", interrupted)
+    assert run("sweep", str(trace_path), "--keep-alive", "60") == (
+        130,
+        "",
+        "warmpool sweep: interrupted\n",
+    )

@@ -491,8 +491,13 @@ def sweep(
                 if progress is not None:
                     progress(done, total)
             return _result(here, chosen, reports, name, jobs, 1)
-        with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
+        try:
             reports = _run(pool, shipped, chosen, options, progress, timeout)
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown()
         return _result(here, chosen, reports, name, jobs, count)
     reports = _run(executor, shipped, chosen, options, progress, timeout)
     return _result(here, chosen, reports, name, jobs, None)
@@ -524,6 +529,20 @@ def _run(
             future.cancel()
         raise
     return [report for report in reports if report is not None]
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End the sweep's own worker processes now (an error, Ctrl-C): the replays they are
+    running, and those already handed to them, would only be thrown away."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:  # pragma: no cover - depends on the interpreter
+        terminate()
+        return
+    # Before 3.14 the pool has no public way: its processes, taken before shutdown drops them.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
 
 
 def _result(

@@ -266,6 +266,11 @@ def run_sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     except ValueError as error:  # a setting the limits refuse
         print(f"warmpool {error}", file=stderr)
         return 2
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.close()
+        print("warmpool sweep: interrupted", file=stderr)
+        return 130
     finally:
         if client is not None:
             client.close()
