@@ -30,6 +30,8 @@ from warmpool.sim import (
     sweep_command,
     write_trace,
 )
+from warmpool.sim.optimum import optimum, with_optimum
+from warmpool.sim.policies import PolicyError, make_policy
 from warmpool.sim.sweep import (
     Setting,
     SweepResult,
@@ -79,9 +81,20 @@ def trace_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+OPTIMUM_OPTIONS = ("quotas", "default_quota", "limits", "timing", "prices", "cold_start_value")
+
+
 def sequential(trace: Any, keep_alives: Any = KEEP_ALIVES, **options: Any) -> list[dict[str, Any]]:
-    """What one replay after another gives: every setting's report as a dict."""
-    return [replay(trace, keep_alive=k, **options).to_dict() for k in keep_alives]
+    """What one replay after another gives: every setting's report as a dict, with prices
+    its regret against the hindsight optimum (as ``warmpool replay`` gives them)."""
+    reports = [
+        replay(trace, keep_alive=make_policy(k) if isinstance(k, str) else k, **options)
+        for k in keep_alives
+    ]
+    if options.get("prices"):
+        best = optimum(trace, **{k: v for k, v in options.items() if k in OPTIMUM_OPTIONS})
+        reports = [with_optimum(report, best) for report in reports]
+    return [report.to_dict() for report in reports]
 
 
 def dicts(result: SweepResult) -> list[dict[str, Any]]:
@@ -143,18 +156,22 @@ def dask_client() -> Iterator[Any]:
 def test_a_sweep_on_a_local_dask_cluster_equals_the_sequential_replays(
     trace_path: Path, dask_client: Any
 ) -> None:
-    """A Dask ``Client(...).get_executor()`` plugs in unchanged: the rows are the sequential
-    replays' reports, exactly; the workers load the trace from its path (D-SWEEP)."""
+    """A Dask ``Client(...).get_executor()`` plugs in unchanged: the rows (keep-alives and
+    policies, with their regrets) are the sequential replays' reports, exactly, and the
+    optimum is the trace's; the workers load the trace from its path (D-SWEEP)."""
+    settings_ = [*KEEP_ALIVES, None, "break-even", "histogram:90,min_samples=3"]
     result = sweep(
         trace_path,
-        [*KEEP_ALIVES, None],
+        settings_,
         executor=dask_client.get_executor(),
         timeout=120,
         prices=PRICES,
+        cold_start_value=0.3,
     )
     assert result.workers is None
-    expected = sequential(load_trace(trace_path), [*KEEP_ALIVES, None], prices=PRICES)
+    expected = sequential(load_trace(trace_path), settings_, prices=PRICES, cold_start_value=0.3)
     assert dicts(result) == expected
+    assert result.optimum == optimum(load_trace(trace_path), prices=PRICES, cold_start_value=0.3)
     # the replays ran on the cluster's workers, which loaded the trace from its path
     loaded = dask_client.run(lambda: sweep_module._loaded is not None)
     assert len(loaded) == 2 and any(loaded.values())
@@ -405,24 +422,21 @@ def test_a_file_changed_after_its_check_is_refused_by_the_workers(trace_path: Pa
         sweep_module._replay_one(stale, Setting(60), {})
 
 
-def test_a_policy_setting_needs_the_policies_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In a version without ``warmpool.sim.policies`` a policy name is refused, saying so."""
-    monkeypatch.setattr(sweep_module, "_policies", lambda: None)
-    with pytest.raises(ValueError, match="'break-even': a keep-alive policy needs"):
-        Setting("break-even")
-
-
 # -- the figures --------------------------------------------------------------------------------
 
 
-def figures_row(label: str, cold: int, retained: int, cost: float | None) -> SweepRow:
+def figures_row(label: str, cold: int, retained: int, price: float | None) -> SweepRow:
+    """A row of a report with these figures; a cold start is worth 0.1 USD."""
+    idle = None if price is None else retained / 3600 * price
     report = Report(
         jobs=100,
         cold_starts=cold,
         warm_starts=100 - cold,
         retained_instance_seconds=retained,
-        retained_cost=None if cost is None else retained / 3600 * cost,
-        training_cost=None if cost is None else 10.0,
+        retained_cost=idle,
+        training_cost=None if price is None else 10.0,
+        cold_start_cost=None if price is None else cold * 0.1,
+        keep_alive_cost=None if idle is None else idle + cold * 0.1,
     )
     return SweepRow(Setting(label=label), report)
 
@@ -459,31 +473,37 @@ def test_the_frontier_is_the_settings_no_other_beats_on_both(
     assert [point(row) for row in frontier] == sorted(point(row) for row in frontier)
 
 
-def test_the_best_setting_is_the_least_total_cost_first_of_equals() -> None:
-    """``best``: the least total cost, the first in the settings' order among equals; none
-    without prices."""
+def test_the_best_setting_is_the_least_keep_alive_cost_first_of_equals() -> None:
+    """``best``: the least keep-alive cost (idle plus cold starts), the first in the settings'
+    order among equals; none without prices. ``total_cost`` adds training (D-SWEEP)."""
     result = SweepResult(
         (
-            figures_row("a", 50, 7200, 1.0),
-            figures_row("b", 40, 3600, 1.0),
-            figures_row("c", 10, 3600, 1.0),
+            figures_row("a", 50, 3600, 1.0),  # 1 + 5
+            figures_row("b", 40, 7200, 1.0),  # 2 + 4
+            figures_row("c", 10, 18000, 1.0),  # 5 + 1
+            figures_row("d", 45, 3600, 1.0),  # 1 + 4.5
         ),
         "<trace>",
         100,
     )
     best = result.best
-    assert best is not None and best.label == "b"
-    assert result.row("c").total_cost == 11.0
-    assert result.idle(result.row("a")) == 2.0
+    assert best is not None and best.label == "d"
+    assert result.row("b").keep_alive_cost == result.row("c").keep_alive_cost == 6.0
+    assert result.row("c").total_cost == 16.0
+    assert result.idle(result.row("a")) == 1.0
+    tie = SweepResult((figures_row("b", 40, 7200, 1.0), figures_row("c", 10, 18000, 1.0)), "", 1)
+    assert tie.best is not None and tie.best.label == "b"
     unpriced = SweepResult((figures_row("a", 50, 7200, None),), "<trace>", 100)
     assert unpriced.best is None and not unpriced.priced
     assert unpriced.idle(unpriced.rows[0]) == 2.0  # instance-hours
+    assert unpriced.rows[0].total_cost is None
     with pytest.raises(KeyError):
         result.row("z")
 
 
 def test_to_dict_holds_every_settings_figures_and_report(trace_path: Path) -> None:
-    result = sweep(trace_path, [0, 1800], workers=1, prices=PRICES)
+    """Without prices: no costs, no optimum, no best."""
+    result = sweep(trace_path, [0, 1800], workers=1)
     data = result.to_dict()
     assert json.loads(json.dumps(data)) == data
     assert data["trace"] == str(trace_path) and data["jobs"] == 60
@@ -491,9 +511,60 @@ def test_to_dict_holds_every_settings_figures_and_report(trace_path: Path) -> No
     assert first["label"] == "0 s" and first["keep_alive"] == 0
     assert first["report"] == result.rows[0].report.to_dict()
     assert first["cold_starts"] == first["report"]["cold_starts"] == 60
-    assert first["idle_cost"] == 0 and first["regret"] is None
+    assert first["idle_cost"] is None and first["regret"] is None
     assert data["frontier"] == ["1800 s", "0 s"]
-    assert data["best"] == "0 s"
+    assert data["best"] is None and data["optimum"] is None
+
+
+def test_with_prices_every_row_has_its_regret_against_the_hindsight_optimum(
+    trace_path: Path,
+) -> None:
+    """With prices the sweep computes the trace's hindsight optimum under the same cost model
+    and settings, once, and each row's report is ``with_optimum(report, optimum)``: its
+    keep-alive cost over the optimum's, never below 1 (D-SWEEP)."""
+    options: dict[str, Any] = {
+        "prices": PRICES,
+        "cold_start_value": 0.5,
+        "quotas": {G5: Quota(warm_pool=4)},
+    }
+    settings_ = [0, 900, "break-even", "histogram:90,min_samples=3"]
+    result = sweep(trace_path, settings_, workers=1, **options)
+    best = optimum(load_trace(trace_path), **options)
+    assert result.optimum == best
+    assert dicts(result) == sequential(load_trace(trace_path), settings_, **options)
+    for row in result.rows:
+        assert row.regret is not None and row.regret >= 1
+        assert row.regret == pytest.approx((row.keep_alive_cost or 0) / best.cost)
+        assert row.cold_start_cost == 0.5 * (row.cold_starts + row.report.training_quota_refusals)
+    data = result.to_dict()
+    assert data["optimum"] == best.to_dict()
+    assert data["best"] == min(result.rows, key=lambda row: row.keep_alive_cost or 0).label
+
+
+def test_a_sweep_of_policies_in_processes_equals_their_sequential_replays(
+    trace_path: Path,
+) -> None:
+    """Policy settings: each worker makes a new policy from its text for its replay (a policy
+    learns as it goes, so it is never shared); the rows are the sequential replays' (D-SWEEP)."""
+    policies = ["break-even", "randomized:7", "histogram", "fixed:900"]
+    result = sweep(trace_path, policies, workers=2, prices=PRICES, cold_start_value=0.2)
+    assert [row.label for row in result.rows] == [
+        "break-even",
+        "randomized:seed=7",
+        "histogram:99",
+        "fixed:900",
+    ]
+    assert [row.report.policy for row in result.rows] == [row.label for row in result.rows]
+    expected = sequential(load_trace(trace_path), policies, prices=PRICES, cold_start_value=0.2)
+    assert dicts(result) == expected
+
+
+def test_a_policy_that_needs_prices_fails_the_sweep_with_its_policy_error(
+    trace_path: Path,
+) -> None:
+    """``break-even`` without prices: the worker's ``PolicyError`` reaches the caller."""
+    with pytest.raises(PolicyError, match="needs the price"):
+        sweep(trace_path, [0, "break-even"], workers=2)
 
 
 # -- the plot ----------------------------------------------------------------------------------
@@ -502,8 +573,9 @@ def test_to_dict_holds_every_settings_figures_and_report(trace_path: Path) -> No
 def test_the_plot_marks_the_frontier_and_the_best_and_draws_the_same_bytes(
     tmp_path: Path, trace_path: Path
 ) -> None:
-    """One point per setting, labelled; the frontier line; the best marked. The same result
-    draws the same SVG, byte for byte; PNG too."""
+    """One point per setting, labelled; the frontier line; the best setting and the hindsight
+    optimum marked (with prices). The same result draws the same SVG, byte for byte; PNG
+    too."""
     require("matplotlib")
     result = sweep(trace_path, KEEP_ALIVES, workers=1, prices=PRICES)
     first, second = tmp_path / "a.svg", tmp_path / "b.svg"
@@ -511,7 +583,7 @@ def test_the_plot_marks_the_frontier_and_the_best_and_draws_the_same_bytes(
     result.render(second)
     svg = first.read_text()
     assert first.read_bytes() == second.read_bytes()
-    for gid in ("sweep-frontier", "sweep-settings", "sweep-best"):
+    for gid in ("sweep-frontier", "sweep-settings", "sweep-best", "sweep-optimum"):
         assert f'id="{gid}"' in svg
     assert "<dc:date>" not in svg
     png = tmp_path / "a.png"
@@ -520,6 +592,7 @@ def test_the_plot_marks_the_frontier_and_the_best_and_draws_the_same_bytes(
     unpriced = sweep(trace_path, [0, 900], workers=1)
     render_sweep(unpriced, first)
     assert 'id="sweep-best"' not in first.read_text()
+    assert 'id="sweep-optimum"' not in first.read_text()
 
 
 def test_a_plot_file_must_be_png_or_svg() -> None:
@@ -603,8 +676,59 @@ def test_warmpool_sweep_prints_a_table_of_every_setting_in_order(trace_path: Pat
     )
     assert lines[2].split()[:3] == ["setting", "warm", "cold"]
     assert [line.split()[0] for line in lines[3:6]] == ["1800", "0", "300"]
-    assert lines[4].endswith("frontier, least total cost")
+    assert lines[4].endswith("frontier, least keep-alive cost")
     assert "No --price for (left out of the costs): ml.g5.xlarge" in out
+    for column in ("idle $", "cold-start $", "keep-alive $", "total $", "regret"):
+        assert column in lines[2]
+    assert "hindsight optimum: $0.00 keep-alive cost" in out  # cold starts cost nothing
+    assert lines[3].split()[-2:] == ["unbounded", "frontier"]  # 1800 s: any idle is a loss
+
+
+def test_warmpool_sweep_policies_and_the_cold_start_value(trace_path: Path) -> None:
+    """``--policy`` lists policy texts, parameters and all (a part that names no policy
+    belongs to the one before); ``--cold-start-value`` prices cold starts; the JSON is the
+    sweep's with the same options."""
+    status, out, err = run(
+        "sweep",
+        str(trace_path),
+        "--policy",
+        "histogram:90,min_samples=3,fallback=fixed:600,break-even",
+        "--policy",
+        "randomized:3",
+        "--keep-alive",
+        "900",
+        "--price",
+        f"{M5}=0.23",
+        "--price",
+        f"{G5}=1.41",
+        "--cold-start-value",
+        "0.4",
+        "--json",
+    )
+    assert (status, err) == (0, "")
+    data = json.loads(out)
+    assert [setting["keep_alive"] for setting in data["settings"]] == [
+        900,
+        "histogram:90,min_samples=3,fallback=fixed:600",
+        "break-even",
+        "randomized:3",
+    ]
+    expected = sweep(
+        trace_path,
+        [900, "histogram:90,min_samples=3,fallback=fixed:600", "break-even", "randomized:3"],
+        workers=1,
+        prices=PRICES,
+        cold_start_value=0.4,
+    )
+    assert data == expected.to_dict()
+    assert data["optimum"]["cold_start_value"] == 0.4
+
+
+def test_warmpool_sweep_a_policy_without_its_prices_exits_2(trace_path: Path) -> None:
+    """A policy that needs a price it was not given stops the sweep: status 2, naming it."""
+    status, out, err = run("sweep", str(trace_path), "--policy", "break-even", "--workers", "2")
+    assert (status, out) == (2, "")
+    assert err.startswith("warmpool sweep: policy 'break-even' needs the price of ml.")
 
 
 def test_warmpool_sweep_shows_progress_on_a_terminal_only(trace_path: Path) -> None:
@@ -613,7 +737,7 @@ def test_warmpool_sweep_shows_progress_on_a_terminal_only(trace_path: Path) -> N
         "sweep", str(trace_path), "--keep-alive", "0,60", "--workers", "1", stderr=terminal
     )
     assert status == 0
-    assert "\rsweeping 2/2 settings" in terminal.getvalue()
+    assert terminal.getvalue().startswith("\rsweeping 0/2\rsweeping 1/2\rsweeping 2/2\r")
     status, _, err = run("sweep", str(trace_path), "--keep-alive", "0,60", "--workers", "1")
     assert (status, err) == (0, "")
 
@@ -638,6 +762,9 @@ def test_warmpool_sweep_plot_writes_the_file(tmp_path: Path, trace_path: Path) -
         (["--keep-alive", "7200"], "setting '7200 s': KeepAlivePeriodInSeconds must be at most"),
         (["--keep-alive", "60", "--workers", "0"], "--workers: must be >= 1, not 0"),
         (["--keep-alive", "60", "--plot", "x.html"], "the file name must end in .png or .svg"),
+        (["--policy", "lru"], "--policy: unknown policy 'lru': expected one of fixed:SECONDS"),
+        (["--policy", "break-even:3"], "break-even takes no parameters"),
+        (["--keep-alive", "60", "--cold-start-value", "-1"], "must be a finite number >= 0"),
         (
             ["--keep-alive", "60", "--workers", "2", "--scheduler", "tcp://x:8786"],
             "not allowed with argument",

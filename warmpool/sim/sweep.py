@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -27,6 +28,8 @@ import attrs
 from warmpool import Limits
 
 from .loaders import load
+from .optimum import Optimum, optimum, with_optimum
+from .policies import PolicyError, make_policy, policy_name
 from .replay import Report, replay
 from .trace import Trace, TraceError, TraceJob, shown
 
@@ -44,7 +47,24 @@ __all__ = [
 #: The keywords of :func:`~warmpool.sim.replay` that :func:`sweep` passes on to every replay.
 #: ``keep_alive`` is each setting's; ``progress`` and ``on_emulator`` are callables of this
 #: process, which replays in other processes cannot call.
-REPLAY_OPTIONS: Final = ("quotas", "default_quota", "limits", "timing", "prices", "start")
+REPLAY_OPTIONS: Final = (
+    "quotas",
+    "default_quota",
+    "limits",
+    "timing",
+    "prices",
+    "cold_start_value",
+    "start",
+)
+#: Those of them that :func:`~warmpool.sim.optimum.optimum` takes too.
+_OPTIMUM_OPTIONS: Final = (
+    "quotas",
+    "default_quota",
+    "limits",
+    "timing",
+    "prices",
+    "cold_start_value",
+)
 
 #: The file suffixes :func:`render_sweep` writes (both with matplotlib).
 PLOT_FORMATS: Final = (".png", ".svg")
@@ -55,31 +75,16 @@ _INSTALL: Final = "pip install 'sagemaker-warmpool[plot]'"
 # -- settings ------------------------------------------------------------------------------------
 
 
-def _policies() -> Any:
-    """``warmpool.sim.policies``, or ``None`` in a version without keep-alive policies."""
-    if importlib.util.find_spec("warmpool.sim.policies") is None:
-        return None
-    return importlib.import_module("warmpool.sim.policies")
-
-
-def _make_policy(text: str) -> Any:
-    """The policy ``text`` names (``ValueError`` if it names none)."""
-    policies = _policies()
-    if policies is None:
-        raise ValueError(
-            f"setting {text!r}: a keep-alive policy needs warmpool.sim.policies, which this "
-            "version of warmpool does not have; give a keep-alive in seconds"
-        )
-    return policies.make_policy(text)
-
-
 def _check_keep_alive(setting: Setting, attribute: Any, value: object) -> None:
     if value is None:
         return
     if isinstance(value, str):
         if not value.strip():
             raise ValueError("Setting.keep_alive: expected a policy name, found an empty string")
-        _make_policy(value)  # refuses a name that is not a policy's
+        try:
+            make_policy(value)
+        except PolicyError as error:
+            raise PolicyError(f"Setting.keep_alive: {error}") from None
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(
@@ -93,7 +98,10 @@ def _default_label(setting: Setting) -> str:
     if keep_alive is None:
         return "each row's own"
     if isinstance(keep_alive, str):
-        return keep_alive
+        try:
+            return policy_name(make_policy(keep_alive))
+        except (PolicyError, TypeError):  # the validator says what is wrong
+            return keep_alive
     return f"{keep_alive} s"
 
 
@@ -107,11 +115,12 @@ class Setting:
     """One setting of a sweep: what :func:`~warmpool.sim.replay` gets as ``keep_alive``.
 
     ``keep_alive`` is a whole number of seconds given to every job (0: no warm pools), a
-    keep-alive policy by name (``"break-even"``, ``"fixed:900"``, ...: parsed by
-    ``warmpool.sim.policies.make_policy`` in each worker, so that a setting stays a small,
-    picklable value), or ``None``: each row's own ``keep_alive_seconds``, the trace as it was.
-    ``label`` names the setting in tables, JSON and plots: by default ``"900 s"``, the
-    policy's name, or ``"each row's own"``.
+    keep-alive policy by its text (``"break-even"``, ``"histogram:95"``, ...: checked here and
+    made by :func:`~warmpool.sim.policies.make_policy` in the worker, a new one for each
+    replay, so that a setting stays a small, picklable value), or ``None``: each row's own
+    ``keep_alive_seconds``, the trace as it was. ``label`` names the setting in tables, JSON
+    and plots: by default ``"900 s"``, the policy's name (``"randomized:seed=7"``), or
+    ``"each row's own"``.
     """
 
     keep_alive: int | str | None = attrs.field(default=None, validator=_check_keep_alive)
@@ -206,8 +215,16 @@ def _replay_one(
     keep_alive: Any = setting.keep_alive
     try:
         if isinstance(keep_alive, str):
-            keep_alive = _make_policy(keep_alive)
+            keep_alive = make_policy(keep_alive)
         return replay(_open(source), keep_alive=keep_alive, **options)
+    except TraceError as error:
+        raise _ShippedTraceError(str(error), error.path, error.line, error.column) from None
+
+
+def _optimum_one(source: _TraceFile | Iterable[TraceJob], options: Mapping[str, Any]) -> Optimum:
+    """The trace's hindsight optimum under the sweep's cost model: a worker's task too."""
+    try:
+        return optimum(_open(source), **{k: v for k, v in options.items() if k in _OPTIMUM_OPTIONS})
     except TraceError as error:
         raise _ShippedTraceError(str(error), error.path, error.line, error.column) from None
 
@@ -217,18 +234,18 @@ def _replay_one(
 
 @attrs.frozen
 class SweepRow:
-    """One setting's replay and the figures a sweep compares.
+    """One setting's replay and the figures a sweep compares (``docs/policies.md`` defines
+    the costs).
 
-    ``idle_cost`` is what the warm pools' retained instance-seconds cost (the report's
-    ``retained_cost``); ``total_cost`` is the report's (retained plus training); both ``None``
-    without prices. ``cold_start_cost`` and ``regret`` are ``None`` in a version without a
-    cost model.
+    ``idle_cost`` is what the idle warm pools cost (the report's ``retained_cost``);
+    ``cold_start_cost`` what the jobs that did not start warm cost at the sweep's
+    ``cold_start_value``; ``keep_alive_cost`` both, the figure the setting is judged by;
+    ``total_cost`` that and training; ``regret`` the keep-alive cost over the hindsight
+    optimum's. All are ``None`` without prices.
     """
 
     setting: Setting
     report: Report
-    cold_start_cost: float | None = None
-    regret: float | None = None
 
     @property
     def label(self) -> str:
@@ -251,8 +268,24 @@ class SweepRow:
         return self.report.retained_cost
 
     @property
+    def cold_start_cost(self) -> float | None:
+        return self.report.cold_start_cost
+
+    @property
+    def keep_alive_cost(self) -> float | None:
+        return self.report.keep_alive_cost
+
+    @property
     def total_cost(self) -> float | None:
-        return self.report.total_cost
+        """Training, idle warm pools and cold starts."""
+        report = self.report
+        if report.keep_alive_cost is None or report.training_cost is None:
+            return None
+        return report.training_cost + report.keep_alive_cost
+
+    @property
+    def regret(self) -> float | None:
+        return self.report.regret
 
     def figures(self) -> dict[str, Any]:
         """The compared figures as plain values (the report's dict is apart, under
@@ -266,6 +299,7 @@ class SweepRow:
             "quota_refusals": self.report.quota_refusals,
             "idle_cost": self.idle_cost,
             "cold_start_cost": self.cold_start_cost,
+            "keep_alive_cost": self.keep_alive_cost,
             "training_cost": self.report.training_cost,
             "total_cost": self.total_cost,
             "regret": self.regret,
@@ -282,7 +316,9 @@ class SweepResult:
 
     ``source`` names the trace and ``jobs`` counts its rows; ``skipped`` counts the rows its
     loader left out, by reason (see ``Trace.skipped``); ``workers`` is how many replays ran at
-    once (``None`` for an executor given by the caller).
+    once (``None`` for an executor given by the caller). ``optimum`` is the trace's hindsight
+    optimum under the same cost model and settings (with prices; else ``None``), which every
+    row's ``regret`` is measured against.
     """
 
     rows: tuple[SweepRow, ...]
@@ -290,6 +326,7 @@ class SweepResult:
     jobs: int
     skipped: Mapping[str, int] = attrs.field(factory=dict)
     workers: int | None = None
+    optimum: Optimum | None = None
 
     def idle(self, row: SweepRow) -> float:
         """A row's idle figure, the y of the plot: its ``idle_cost`` when every row has one,
@@ -317,12 +354,12 @@ class SweepResult:
 
     @property
     def best(self) -> SweepRow | None:
-        """The setting of least total cost (the first of equals, in the settings' order);
-        ``None`` without prices."""
-        priced = [row for row in self.rows if row.total_cost is not None]
-        if not priced or len(priced) < len(self.rows):
+        """The setting of least keep-alive cost, so of least regret (the first of equals, in
+        the settings' order); ``None`` without prices."""
+        costs = [row.keep_alive_cost for row in self.rows]
+        if not costs or any(cost is None for cost in costs):
             return None
-        return min(priced, key=lambda row: row.total_cost or 0.0)
+        return min(self.rows, key=lambda row: row.keep_alive_cost or 0.0)
 
     def row(self, label: str) -> SweepRow:
         """The row of the setting labelled ``label`` (``KeyError`` if none)."""
@@ -341,6 +378,7 @@ class SweepResult:
             "settings": [{**row.figures(), "report": row.report.to_dict()} for row in self.rows],
             "frontier": [row.label for row in self.frontier],
             "best": None if best is None else best.label,
+            "optimum": None if self.optimum is None else self.optimum.to_dict(),
         }
 
     def render(self, path: str | Path) -> Path:
@@ -443,7 +481,10 @@ def sweep(
     :class:`~warmpool.sim.Trace` (sent to the workers as it is, pickled) or rows built in code
     (sent whole with every setting: for small traces). ``settings`` are :class:`Setting` s, or
     what :meth:`Setting.of` takes: ``[0, 300, 900, "break-even"]``. ``replay_options`` are
-    :data:`REPLAY_OPTIONS`, the same for every replay.
+    :data:`REPLAY_OPTIONS`, the same for every replay. With ``prices``, the sweep also
+    computes the trace's hindsight optimum under the same cost model and settings (one more
+    task, run alongside the replays: :func:`~warmpool.sim.optimum.optimum`) and gives every
+    report its ``optimum_cost`` and ``regret`` (:func:`~warmpool.sim.optimum.with_optimum`).
 
     The replays run on ``executor``, any :class:`concurrent.futures.Executor` (a
     ``ThreadPoolExecutor``, a Dask ``Client(...).get_executor()``, ...), which the sweep
@@ -452,10 +493,11 @@ def sweep(
     CPU, at most one per setting), and ``workers=1`` runs them one after the other in this
     process. The rows are the same whichever runs them.
 
-    ``progress(done, total)`` is called in this process as settings finish (and once with
-    ``done=0``). ``timeout`` (seconds) bounds the wait for the replays on an executor:
-    ``TimeoutError`` past it. The first error of a replay (a ``TraceError`` for a row the
-    emulator refuses, ...) is raised once the replays not yet started are cancelled.
+    ``progress(done, total)`` is called in this process as tasks finish, the replays and the
+    optimum (and once with ``done=0``). ``timeout`` (seconds) bounds the wait for the tasks on
+    an executor: ``TimeoutError`` past it. The first error of a task (a ``TraceError`` for a
+    row the emulator refuses, a :class:`~warmpool.sim.policies.PolicyError` for a policy
+    without the prices it needs, ...) is raised once the tasks not yet started are cancelled.
     """
     chosen = _settings(settings)
     options = _options(replay_options)
@@ -476,50 +518,71 @@ def sweep(
                 f"the limits' {limits.max_keep_alive_seconds} s, not {keep_alive}"
             )
     here, shipped, name, jobs = _source(trace, layout, load_options)
-    total = len(chosen)
+    with_optimum_ = bool(options.get("prices"))
+    total = len(chosen) + with_optimum_
     if progress is not None:
         progress(0, total)
     if executor is None:
-        count = workers if workers is not None else min(total, os.cpu_count() or 1)
+        count = workers if workers is not None else min(len(chosen), os.cpu_count() or 1)
         if count == 1:
-            reports = []
-            for done, setting in enumerate(chosen, 1):
-                try:
-                    reports.append(_replay_one(here, setting, options))
-                except _ShippedTraceError as error:
-                    raise error.trace_error() from None
-                if progress is not None:
-                    progress(done, total)
-            return _result(here, chosen, reports, name, jobs, 1)
+            results: list[Any] = []
+            try:
+                for setting in chosen:
+                    results.append(_replay_one(here, setting, options))
+                    if progress is not None:
+                        progress(len(results), total)
+                if with_optimum_:
+                    results.append(_optimum_one(here, options))
+                    if progress is not None:
+                        progress(total, total)
+            except _ShippedTraceError as error:
+                raise error.trace_error() from None
+            return _result(here, chosen, results, name, jobs, 1)
         pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
         try:
-            reports = _run(pool, shipped, chosen, options, progress, timeout)
+            results = _run(pool, _tasks(shipped, chosen, options, with_optimum_), progress, timeout)
         except BaseException:
             _stop(pool)
             raise
         pool.shutdown()
-        return _result(here, chosen, reports, name, jobs, count)
-    reports = _run(executor, shipped, chosen, options, progress, timeout)
-    return _result(here, chosen, reports, name, jobs, None)
+        return _result(here, chosen, results, name, jobs, count)
+    results = _run(executor, _tasks(shipped, chosen, options, with_optimum_), progress, timeout)
+    return _result(here, chosen, results, name, jobs, None)
+
+
+#: A task for an executor: a module-level function and its arguments.
+_Task = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def _tasks(
+    shipped: _TraceFile | Iterable[TraceJob],
+    settings: Sequence[Setting],
+    options: Mapping[str, Any],
+    with_optimum_: bool,
+) -> list[_Task]:
+    """One replay per setting, in order, then the optimum (submitted last, run alongside)."""
+    tasks: list[_Task] = [(_replay_one, (shipped, setting, options)) for setting in settings]
+    if with_optimum_:
+        tasks.append((_optimum_one, (shipped, options)))
+    return tasks
 
 
 def _run(
     executor: Executor,
-    shipped: _TraceFile | Trace | tuple[TraceJob, ...],
-    settings: Sequence[Setting],
-    options: Mapping[str, Any],
+    tasks: Sequence[_Task],
     progress: Callable[[int, int], None] | None,
     timeout: float | None,
-) -> list[Report]:
-    futures: dict[Future[Report], int] = {}
+) -> list[Any]:
+    """The tasks' results, in the tasks' order, whatever order they finish in."""
+    futures: dict[Future[Any], int] = {}
+    results: list[Any] = [None] * len(tasks)
     try:
-        for index, setting in enumerate(settings):
-            futures[executor.submit(_replay_one, shipped, setting, options)] = index
-        reports: list[Report | None] = [None] * len(settings)
+        for index, (function, args) in enumerate(tasks):
+            futures[executor.submit(function, *args)] = index
         for done, future in enumerate(as_completed(futures, timeout=timeout), 1):
-            reports[futures[future]] = future.result()
+            results[futures[future]] = future.result()
             if progress is not None:
-                progress(done, len(settings))
+                progress(done, len(tasks))
     except _ShippedTraceError as error:
         for future in futures:
             future.cancel()
@@ -528,7 +591,7 @@ def _run(
         for future in futures:
             future.cancel()
         raise
-    return [report for report in reports if report is not None]
+    return results
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -548,16 +611,22 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 def _result(
     here: Iterable[TraceJob],
     settings: Sequence[Setting],
-    reports: Sequence[Report],
+    results: Sequence[Any],
     source: str,
     jobs: int,
     workers: int | None,
 ) -> SweepResult:
+    """The rows, each report with its regret against the optimum when there is one (the
+    last result)."""
+    reports: list[Report] = list(results[: len(settings)])
+    best: Optimum | None = results[len(settings)] if len(results) > len(settings) else None
+    if best is not None:
+        reports = [with_optimum(report, best) for report in reports]
     rows = tuple(
         SweepRow(setting, report) for setting, report in zip(settings, reports, strict=True)
     )
     skipped = dict(getattr(here, "skipped", {}))
-    return SweepResult(rows, source, jobs, skipped, workers)
+    return SweepResult(rows, source, jobs, skipped, workers, best)
 
 
 # -- the plot ----------------------------------------------------------------------------------
@@ -584,11 +653,18 @@ def _money(value: float) -> str:
     return f"${value:,.2f}"
 
 
+def _regret(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return "unbounded" if math.isinf(value) else f"{value:,.2f}x"
+
+
 def render_sweep(result: SweepResult, path: str | Path) -> Path:
     """Draw ``result`` to ``path`` (``.png`` or ``.svg``): one labelled point per setting, its
     cold starts (x) against its idle cost (y; retained instance-hours without prices), the
-    frontier (:attr:`SweepResult.frontier`) as a line, and the best setting
-    (:attr:`SweepResult.best`) marked. The same result draws the same bytes. Returns the path.
+    frontier (:attr:`SweepResult.frontier`) as a line, the setting of least keep-alive cost
+    (:attr:`SweepResult.best`) as a star and the hindsight optimum (:attr:`SweepResult.optimum`)
+    as a diamond, both with prices. The same result draws the same bytes. Returns the path.
     """
     path = Path(path)
     fmt = check_plot_path(path)
@@ -601,11 +677,13 @@ def render_sweep(result: SweepResult, path: str | Path) -> Path:
     ys = [result.idle(row) for row in rows]
     frontier = result.frontier
     best = result.best
+    best_of_all = result.optimum if result.priced else None
     ylabel = (
         "idle cost (USD, retained warm pools)"
         if result.priced
-        else ("idle (instance-hours retained in warm pools)")
+        else "idle (instance-hours retained in warm pools)"
     )
+    top = max([*ys, 0.0 if best_of_all is None else best_of_all.idle_cost])
     with matplotlib.rc_context(
         {"svg.hashsalt": "warmpool-sweep", "svg.fonttype": "path", "font.size": 9}
     ):
@@ -630,9 +708,22 @@ def render_sweep(result: SweepResult, path: str | Path) -> Path:
                 s=260,
                 color="#d62728",
                 zorder=4,
-                label=f"least total cost: {best.label} ({_money(best.total_cost or 0.0)})",
+                label=f"least keep-alive cost: {best.label} "
+                f"({_money(best.keep_alive_cost or 0.0)}, regret {_regret(best.regret)})",
             )
             star.set_gid("sweep-best")
+        if best_of_all is not None:
+            bound = "" if best_of_all.exact else ", a lower bound"
+            diamond = ax.scatter(
+                [best_of_all.cold_starts],
+                [best_of_all.idle_cost],
+                marker="D",
+                s=50,
+                color="#000000",
+                zorder=5,
+                label=f"hindsight optimum ({_money(best_of_all.cost)}{bound})",
+            )
+            diamond.set_gid("sweep-optimum")
         for x, y, row in zip(xs, ys, rows, strict=True):
             ax.annotate(
                 row.label,
@@ -646,7 +737,7 @@ def render_sweep(result: SweepResult, path: str | Path) -> Path:
         ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
         ax.xaxis.set_major_formatter(ticker.StrMethodFormatter("{x:,.0f}"))
         ax.yaxis.set_major_formatter(
-            ticker.StrMethodFormatter("{x:,.0f}" if max(ys, default=0) >= 100 else "{x:,.2f}")
+            ticker.StrMethodFormatter("{x:,.0f}" if top >= 100 else "{x:,.2f}")
         )
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)

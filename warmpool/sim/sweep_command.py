@@ -7,14 +7,16 @@ import argparse
 import importlib
 import importlib.util
 import json
+import math
 from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor, Executor
 from typing import Any, TextIO
 
 from warmpool import Timing
 
-from .command import LIMITS, _non_negative_int, _quotas, _seconds, _type_value
+from .command import LIMITS, _non_negative_int, _quotas, _seconds, _type_value, _usd
 from .loaders import LAYOUTS
+from .policies import POLICY_NAMES, PolicyError
 from .sweep import Setting, SweepResult, SweepRow, check_plot_path, sweep
 from .trace import TraceError
 
@@ -23,11 +25,12 @@ __all__ = ["add_sweep_parser", "format_sweep", "run_sweep"]
 _DESCRIPTION = """\
 Replay a trace once for each setting, a keep-alive for every job (--keep-alive) or a
 keep-alive policy (--policy), and compare them: warm and cold starts, instance-hours retained
-in warm pools and (with --price) costs, in a table or as JSON, and optionally a plot of cold
-starts against idle cost with the frontier (the settings no other beats on both). The replays
-run in parallel: in worker processes (--workers), or on a Dask cluster (--scheduler). Each is
-what warmpool replay does with the same options; the results do not depend on where they ran.
-The trace format is described in docs/replay.md."""
+in warm pools and, with --price, the idle, cold-start (--cold-start-value) and keep-alive
+costs and the regret against the trace's hindsight optimum; in a table or as JSON, and
+optionally a plot of cold starts against idle cost with the frontier (the settings no other
+beats on both) and the optimum. The replays run in parallel: in worker processes (--workers),
+or on a Dask cluster (--scheduler). Each is what warmpool replay does with the same options;
+the results do not depend on where they ran. See docs/replay.md and docs/policies.md."""
 
 _INSTALL_DASK = "pip install 'sagemaker-warmpool[dask]'"
 
@@ -42,13 +45,22 @@ def _keep_alives(text: str) -> list[int | None]:
 
 
 def _policies(text: str) -> list[str]:
-    """``--policy break-even,histogram``: names of keep-alive policies, each checked."""
-    names = [part.strip() for part in text.split(",")]
+    """``--policy break-even,histogram:95,min_samples=5``: policy texts, each checked. A part
+    that does not start with a policy's name (``min_samples=5``) belongs to the one before."""
+    names: list[str] = []
+    for part in text.split(","):
+        name = part.split(":", 1)[0].strip()
+        if names and name not in POLICY_NAMES:
+            names[-1] += "," + part
+        else:
+            names.append(part)
+    names = [name.strip() for name in names]
     for name in names:
         try:
             Setting(name)
         except ValueError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
+            message = str(error).removeprefix("Setting.keep_alive: ")
+            raise argparse.ArgumentTypeError(message) from None
     return names
 
 
@@ -89,8 +101,18 @@ def add_sweep_parser(commands: Any) -> None:
         action="append",
         default=[],
         metavar="NAME,NAME,...",
-        help="settings that choose each job's keep-alive with a policy (break-even, "
-        "histogram, ...); comma-separated, repeatable",
+        help="settings that choose each job's keep-alive with a policy: fixed:SECONDS, "
+        "break-even, randomized[:SEED], histogram[:PERCENTILE][,key=value...] "
+        "(docs/policies.md); comma-separated, repeatable; break-even, randomized and "
+        "histogram need --price for every instance type",
+    )
+    parser.add_argument(
+        "--cold-start-value",
+        type=_usd,
+        default=0.0,
+        metavar="USD",
+        help="what one cold start costs you, in USD: the value of the people waiting for it "
+        "(AWS bills no start-up time); default 0",
     )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
@@ -179,13 +201,13 @@ def add_sweep_parser(commands: Any) -> None:
 
 
 class _Progress:
-    """Settings done, on a terminal: ``sweeping 3/8 settings``."""
+    """Tasks done (replays, and the optimum with prices), on a terminal: ``sweeping 3/9``."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
 
     def __call__(self, done: int, total: int) -> None:
-        self.stream.write(f"\rsweeping {done}/{total} settings")
+        self.stream.write(f"\rsweeping {done}/{total}")
         self.stream.flush()
 
     def close(self) -> None:
@@ -257,12 +279,18 @@ def run_sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             limits=LIMITS[args.limits],
             timing=timing,
             prices=dict(args.price) or None,
+            cold_start_value=args.cold_start_value,
         )
     except (OSError, TraceError, BrokenExecutor) as error:
         if progress is not None:
             progress.close()
         print(f"warmpool sweep: {error}", file=stderr)
         return 1
+    except PolicyError as error:  # a policy that needs a --price it was not given
+        if progress is not None:
+            progress.close()
+        print(f"warmpool sweep: {error}", file=stderr)
+        return 2
     except ValueError as error:  # a setting the limits refuse
         print(f"warmpool {error}", file=stderr)
         return 2
@@ -307,11 +335,17 @@ _COLUMNS: tuple[str, ...] = (
     "peak retained",
     "refusals",
 )
-_COSTS: tuple[str, ...] = ("idle $", "training $", "total $")
+_COSTS: tuple[str, ...] = ("idle $", "cold-start $", "keep-alive $", "total $", "regret")
 
 
 def _money(value: float | None) -> str:
     return "-" if value is None else f"{value:,.2f}"
+
+
+def _regret(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return "unbounded" if math.isinf(value) else f"{value:,.2f}x"
 
 
 def _cells(row: SweepRow, with_costs: bool) -> list[str]:
@@ -326,7 +360,13 @@ def _cells(row: SweepRow, with_costs: bool) -> list[str]:
         f"{report.quota_refusals:,}",
     ]
     if with_costs:
-        cells += [_money(row.idle_cost), _money(report.training_cost), _money(row.total_cost)]
+        cells += [
+            _money(row.idle_cost),
+            _money(row.cold_start_cost),
+            _money(row.keep_alive_cost),
+            _money(row.total_cost),
+            _regret(row.regret),
+        ]
     return cells
 
 
@@ -350,7 +390,7 @@ def format_sweep(result: SweepResult, *, where: str | None = None) -> str:
         if id(row) in frontier:
             notes.append("frontier")
         if row is best:
-            notes.append("least total cost")
+            notes.append("least keep-alive cost")
         body.append([row.label, *_cells(row, with_costs), ", ".join(notes)])
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
 
@@ -371,8 +411,22 @@ def format_sweep(result: SweepResult, *, where: str | None = None) -> str:
         + ("cost" if with_costs else "instance-hours")
         + " at once.",
     ]
+    best_of_all = result.optimum
+    if with_costs and best_of_all is not None:
+        value = best_of_all.cold_start_value
+        bound = "exact" if best_of_all.exact else "a lower bound"
+        lines.append(
+            f"hindsight optimum: ${best_of_all.cost:,.2f} keep-alive cost ({bound}): "
+            f"{best_of_all.cold_starts:,} cold starts, ${best_of_all.idle_cost:,.2f} idle."
+        )
+        lines.append(
+            f"keep-alive cost: idle + cold-start (${value:g} a cold start, --cold-start-value); "
+            "regret: a setting's keep-alive cost over the optimum's."
+        )
     if not with_costs:
-        lines.append("Give --price TYPE=USD_PER_HOUR for costs and the setting of least cost.")
+        lines.append(
+            "Give --price TYPE=USD_PER_HOUR for costs, the hindsight optimum and the regrets."
+        )
     unpriced = sorted({t for row in result.rows for t in row.report.unpriced_instance_types})
     if with_costs and unpriced:
         lines.append("No --price for (left out of the costs): " + ", ".join(unpriced))
