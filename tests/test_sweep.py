@@ -527,7 +527,7 @@ def test_with_prices_every_row_has_its_regret_against_the_hindsight_optimum(
         "cold_start_value": 0.5,
         "quotas": {G5: Quota(warm_pool=4)},
     }
-    settings_ = [0, 900, "break-even", "histogram:90,min_samples=3"]
+    settings_: list[int | str] = [0, 900, "break-even", "histogram:90,min_samples=3"]
     result = sweep(trace_path, settings_, workers=1, **options)
     best = optimum(load_trace(trace_path), **options)
     assert result.optimum == best
