@@ -7,6 +7,7 @@ import gzip
 import importlib
 import io
 import json
+import math
 import os
 import re
 import sys
@@ -539,6 +540,17 @@ def test_with_prices_every_row_has_its_regret_against_the_hindsight_optimum(
     data = result.to_dict()
     assert data["optimum"] == best.to_dict()
     assert data["best"] == min(result.rows, key=lambda row: row.keep_alive_cost or 0).label
+
+
+def test_an_unbounded_regret_is_null_in_json(trace_path: Path) -> None:
+    """With cold starts worth nothing the optimum keeps no pool and costs nothing: a setting
+    that keeps pools has an infinite regret, ``null`` in JSON, as in a report's (D44)."""
+    result = sweep(trace_path, [0, 900], workers=1, prices=PRICES)
+    assert result.optimum is not None and result.optimum.cost == 0
+    assert [row.regret for row in result.rows] == [1.0, math.inf]
+    data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert [setting["regret"] for setting in data["settings"]] == [1.0, None]
+    assert data["settings"][1]["report"]["regret"] is None
 
 
 def test_a_sweep_of_policies_in_processes_equals_their_sequential_replays(

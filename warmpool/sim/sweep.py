@@ -302,7 +302,8 @@ class SweepRow:
             "keep_alive_cost": self.keep_alive_cost,
             "training_cost": self.report.training_cost,
             "total_cost": self.total_cost,
-            "regret": self.regret,
+            # JSON has no infinity: an unbounded regret (the optimum costs nothing) is null.
+            "regret": None if self.regret is not None and math.isinf(self.regret) else self.regret,
         }
 
 
