@@ -1,5 +1,5 @@
 """Sweeps (``warmpool.sim.sweep``, ``warmpool sweep``): many settings of one trace, each a full
-replay, through any executor, with the same rows whatever runs them (D-SWEEP, D38)."""
+replay, through any executor, with the same rows whatever runs them (D45, D38; behaviour §13.6)."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def dicts(result: SweepResult) -> list[dict[str, Any]]:
 
 def test_a_sweep_in_worker_processes_equals_the_sequential_replays(trace_path: Path) -> None:
     """Each row is the report of ``replay(trace, keep_alive=setting)``, exactly, when the
-    replays run in two worker processes (the default executor) (D-SWEEP, D38)."""
+    replays run in two worker processes (the default executor) (D45, D38)."""
     result = sweep(trace_path, KEEP_ALIVES, workers=2, prices=PRICES)
     assert result.workers == 2
     expected = sequential(load_trace(trace_path), prices=PRICES)
@@ -159,7 +159,7 @@ def test_a_sweep_on_a_local_dask_cluster_equals_the_sequential_replays(
 ) -> None:
     """A Dask ``Client(...).get_executor()`` plugs in unchanged: the rows (keep-alives and
     policies, with their regrets) are the sequential replays' reports, exactly, and the
-    optimum is the trace's; the workers load the trace from its path (D-SWEEP)."""
+    optimum is the trace's; the workers load the trace from its path (D45)."""
     settings_ = [*KEEP_ALIVES, None, "break-even", "histogram:90,min_samples=3"]
     result = sweep(
         trace_path,
@@ -223,7 +223,7 @@ def test_any_trace_and_settings_sweep_to_the_sequential_replays(
     jobs: list[TraceJob], keep_alives: list[int | None]
 ) -> None:
     """For any trace and any settings, a sweep on a thread pool gives, setting by setting, the
-    report of the replay with that keep-alive (D-SWEEP, D38)."""
+    report of the replay with that keep-alive (D45, D38)."""
     with ThreadPoolExecutor(2) as pool:
         result = sweep(jobs, keep_alives, executor=pool, prices=PRICES)
     assert [row.setting.keep_alive for row in result.rows] == keep_alives
@@ -262,7 +262,7 @@ def test_rows_are_in_the_settings_order_whatever_order_the_replays_finish_in(
     trace_path: Path,
 ) -> None:
     """The replays finish last first; the rows are still in the settings' order, and
-    ``progress`` counts the settings done (D-SWEEP)."""
+    ``progress`` counts the settings done (D45)."""
     executor = ReverseExecutor(len(KEEP_ALIVES))
     calls: list[tuple[int, int]] = []
     result = sweep(
@@ -288,7 +288,7 @@ def test_the_default_is_a_process_per_cpu_at_most_one_per_setting(
     trace_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without an executor or ``workers``: worker processes (started with ``spawn``), one per
-    CPU, at most one per setting; one of them is no process at all (D-SWEEP)."""
+    CPU, at most one per setting; one of them is no process at all (D45)."""
     monkeypatch.setattr(sweep_module, "ProcessPoolExecutor", FakePool)
     monkeypatch.setattr(os, "cpu_count", lambda: 3)
     FakePool.made = []
@@ -344,7 +344,7 @@ def test_a_bad_setting_is_refused_naming_the_field(value: Any, message: str) -> 
 
 
 def test_each_label_names_one_setting(trace_path: Path) -> None:
-    """Two settings with one label would make one row of the table: refused (D-SWEEP)."""
+    """Two settings with one label would make one row of the table: refused (D45)."""
     with pytest.raises(ValueError, match="'900 s' is given twice"):
         sweep(trace_path, [900, "900"], workers=1)
     with pytest.raises(ValueError, match="expected at least one setting"):
@@ -451,7 +451,7 @@ def test_the_frontier_is_the_settings_no_other_beats_on_both(
 ) -> None:
     """Every setting off the frontier has one on it with as few or fewer cold starts and as
     little or less idle (one strictly); no setting on it has such a one; the frontier runs
-    by cold starts (D-SWEEP)."""
+    by cold starts (D45)."""
     result = SweepResult(
         tuple(figures_row(f"s{i}", cold, idle, None) for i, (cold, idle) in enumerate(values)),
         "<trace>",
@@ -476,7 +476,7 @@ def test_the_frontier_is_the_settings_no_other_beats_on_both(
 
 def test_the_best_setting_is_the_least_keep_alive_cost_first_of_equals() -> None:
     """``best``: the least keep-alive cost (idle plus cold starts), the first in the settings'
-    order among equals; none without prices. ``total_cost`` adds training (D-SWEEP)."""
+    order among equals; none without prices. ``total_cost`` adds training (D45)."""
     result = SweepResult(
         (
             figures_row("a", 50, 3600, 1.0),  # 1 + 5
@@ -522,7 +522,7 @@ def test_with_prices_every_row_has_its_regret_against_the_hindsight_optimum(
 ) -> None:
     """With prices the sweep computes the trace's hindsight optimum under the same cost model
     and settings, once, and each row's report is ``with_optimum(report, optimum)``: its
-    keep-alive cost over the optimum's, never below 1 (D-SWEEP)."""
+    keep-alive cost over the optimum's, never below 1 (D45)."""
     options: dict[str, Any] = {
         "prices": PRICES,
         "cold_start_value": 0.5,
@@ -557,7 +557,7 @@ def test_a_sweep_of_policies_in_processes_equals_their_sequential_replays(
     trace_path: Path,
 ) -> None:
     """Policy settings: each worker makes a new policy from its text for its replay (a policy
-    learns as it goes, so it is never shared); the rows are the sequential replays' (D-SWEEP)."""
+    learns as it goes, so it is never shared); the rows are the sequential replays' (D45)."""
     policies = ["break-even", "randomized:7", "histogram", "fixed:900"]
     result = sweep(trace_path, policies, workers=2, prices=PRICES, cold_start_value=0.2)
     assert [row.label for row in result.rows] == [
