@@ -846,3 +846,14 @@ def test_write_trace_refuses_a_job_it_could_not_read_back_and_writes_nothing(
     assert message in str(caught.value)
     assert path.read_text() == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+def test_a_trace_error_survives_pickling() -> None:
+    """A worker process's TraceError reaches the caller whole (sweeps, D45)."""
+    import pickle
+
+    error = TraceError("expected a number", path="t.csv", line=3, column="training_seconds")
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is TraceError
+    assert str(again) == str(error)
+    assert (again.path, again.line, again.column) == ("t.csv", 3, "training_seconds")

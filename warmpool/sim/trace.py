@@ -88,9 +88,18 @@ class TraceError(ValueError):
         if column is not None:
             where += f", column {column!r}"
         super().__init__(f"{where}: {message}")
+        self.message = message
         self.path = path
         self.line = line
         self.column = column
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str, int | None, str | None]]:
+        # keyword-only arguments: pickle (a worker process's error) rebuilds it through this
+        return (_trace_error, (self.message, self.path, self.line, self.column))
+
+
+def _trace_error(message: str, path: str, line: int | None, column: str | None) -> TraceError:
+    return TraceError(message, path=path, line=line, column=column)
 
 
 #: The columns of a trace, in the order :func:`write_trace` writes them.
