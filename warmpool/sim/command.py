@@ -17,7 +17,7 @@ from .replay import UNLIMITED, Figures, Report, replay
 from .timeline import TimelineRecorder, check_timeline_path
 from .trace import TraceError
 
-__all__ = ["add_replay_parser", "format_report", "run_replay"]
+__all__ = ["add_replay_parser", "add_workload_options", "format_report", "run_replay"]
 
 LIMITS: dict[str, Limits] = {
     "guide-2022": Limits.GUIDE_2022,
@@ -70,24 +70,23 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, not {text}")
-    return value
+def _non_negative(unit: str) -> Callable[[str], float]:
+    """An argparse type: a finite number >= 0 of ``unit`` (``seconds``, ``USD``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number of {unit}, not {text!r}") from None
+        if not math.isfinite(value) or value < 0:
+            raise argparse.ArgumentTypeError(f"must be a finite number >= 0, not {text}")
+        return value
+
+    return parse
 
 
-def _usd(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of USD, not {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, not {text}")
-    return value
+_seconds = _non_negative("seconds")
+_usd = _non_negative("USD")
 
 
 def _policy(text: str) -> str:
@@ -98,18 +97,9 @@ def _policy(text: str) -> str:
     return text
 
 
-def add_replay_parser(commands: Any) -> None:
-    """Add ``replay`` to the ``warmpool`` command's subcommands."""
-    parser = commands.add_parser(
-        "replay",
-        help="replay a trace of training jobs and report warm and cold starts, idle "
-        "instance-seconds and costs",
-        description=_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "trace", metavar="TRACE", help="the trace file (.csv or .jsonl, either maybe .gz)"
-    )
+def add_workload_options(parser: argparse.ArgumentParser) -> None:
+    """The options ``warmpool replay`` and ``warmpool sweep`` share: how to read the trace, and
+    the quotas, prices, limits and timing every replay runs with."""
     parser.add_argument(
         "--layout",
         choices=LAYOUTS,
@@ -117,24 +107,6 @@ def add_replay_parser(commands: Any) -> None:
         help="the trace's columns: warmpool (this project's format; default), helios (the "
         "Helios GPU cluster trace's cluster_log.csv) or acme (the Acme trace's trace_*.csv); "
         "the last two have no keep-alive: give --keep-alive",
-    )
-    choice = parser.add_mutually_exclusive_group()
-    choice.add_argument(
-        "--keep-alive",
-        type=_non_negative_int,
-        default=None,
-        metavar="N",
-        help="give every job KeepAlivePeriodInSeconds N (0: no warm pools); default: each "
-        "row's own keep_alive_seconds",
-    )
-    choice.add_argument(
-        "--policy",
-        type=_policy,
-        default=None,
-        metavar="NAME",
-        help="let a policy choose each job's keep-alive: fixed:SECONDS, break-even, "
-        "randomized[:SEED], histogram[:PERCENTILE] (docs/policies.md); break-even, "
-        "randomized and histogram need --price for every instance type",
     )
     parser.add_argument(
         "--cold-start-value",
@@ -196,6 +168,39 @@ def add_replay_parser(commands: Any) -> None:
         action="store_true",
         help="read a trace with columns the format does not define (they are ignored)",
     )
+
+
+def add_replay_parser(commands: Any) -> None:
+    """Add ``replay`` to the ``warmpool`` command's subcommands."""
+    parser = commands.add_parser(
+        "replay",
+        help="replay a trace of training jobs and report warm and cold starts, idle "
+        "instance-seconds and costs",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "trace", metavar="TRACE", help="the trace file (.csv or .jsonl, either maybe .gz)"
+    )
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--keep-alive",
+        type=_non_negative_int,
+        default=None,
+        metavar="N",
+        help="give every job KeepAlivePeriodInSeconds N (0: no warm pools); default: each "
+        "row's own keep_alive_seconds",
+    )
+    choice.add_argument(
+        "--policy",
+        type=_policy,
+        default=None,
+        metavar="NAME",
+        help="let a policy choose each job's keep-alive: fixed:SECONDS, break-even, "
+        "randomized[:SEED], histogram[:PERCENTILE] (docs/policies.md); break-even, "
+        "randomized and histogram need --price for every instance type",
+    )
+    add_workload_options(parser)
     parser.add_argument(
         "--json", action="store_true", help="print the report as JSON (Report.to_dict())"
     )

@@ -14,8 +14,7 @@ from typing import Any, TextIO
 
 from warmpool import Timing
 
-from .command import LIMITS, _non_negative_int, _quotas, _seconds, _type_value, _usd
-from .loaders import LAYOUTS
+from .command import LIMITS, _non_negative_int, _quotas, add_workload_options
 from .policies import POLICY_NAMES, PolicyError
 from .sweep import Setting, SweepResult, SweepRow, check_plot_path, sweep
 from .trace import TraceError
@@ -106,14 +105,6 @@ def add_sweep_parser(commands: Any) -> None:
         "(docs/policies.md); comma-separated, repeatable; break-even, randomized and "
         "histogram need --price for every instance type",
     )
-    parser.add_argument(
-        "--cold-start-value",
-        type=_usd,
-        default=0.0,
-        metavar="USD",
-        help="what one cold start costs you, in USD: the value of the people waiting for it "
-        "(AWS bills no start-up time); default 0",
-    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
@@ -130,62 +121,7 @@ def add_sweep_parser(commands: Any) -> None:
         help="run the replays on the Dask cluster of this scheduler (tcp://host:8786); its "
         "workers need warmpool and the trace file at the same path; needs " + _INSTALL_DASK,
     )
-    parser.add_argument(
-        "--layout",
-        choices=LAYOUTS,
-        default="warmpool",
-        help="the trace's columns: warmpool (default), helios or acme (see warmpool replay)",
-    )
-    parser.add_argument(
-        "--quota",
-        type=_type_value(int, "N"),
-        action="append",
-        default=[],
-        metavar="TYPE=N",
-        help="warm pool quota, in instances, of an instance type (repeatable); types not "
-        "given have no limit",
-    )
-    parser.add_argument(
-        "--training-quota",
-        type=_type_value(int, "N"),
-        action="append",
-        default=[],
-        metavar="TYPE=N",
-        help="training quota, in instances, of an instance type (repeatable; default unlimited)",
-    )
-    parser.add_argument(
-        "--price",
-        type=_type_value(float, "USD_PER_HOUR"),
-        action="append",
-        default=[],
-        metavar="TYPE=USD_PER_HOUR",
-        help="on-demand price of an instance type, per instance-hour (repeatable)",
-    )
-    parser.add_argument(
-        "--limits",
-        choices=sorted(LIMITS),
-        default="guide-2022",
-        help="keep-alive maximum and warm pool lifetime cap (see warmpool replay)",
-    )
-    parser.add_argument(
-        "--cold-start",
-        type=_seconds,
-        default=Timing().cold_start_seconds,
-        metavar="SECONDS",
-        help=f"create to training start on a new cluster (default {Timing().cold_start_seconds})",
-    )
-    parser.add_argument(
-        "--warm-start",
-        type=_seconds,
-        default=Timing().warm_start_seconds,
-        metavar="SECONDS",
-        help=f"create to training start on a warm pool (default {Timing().warm_start_seconds})",
-    )
-    parser.add_argument(
-        "--ignore-unknown-columns",
-        action="store_true",
-        help="read a trace with columns the format does not define (they are ignored)",
-    )
+    add_workload_options(parser)
     parser.add_argument(
         "--json",
         action="store_true",
