@@ -407,6 +407,19 @@ class _Replayer:
         template, by_type, identity, pooled = known
         request = template.copy()
         request["TrainingJobName"] = name
+        self._submit(row, name, request, by_type, identity, pooled)
+
+    def _submit(
+        self,
+        row: TraceJob,
+        name: str,
+        request: dict[str, Any],
+        by_type: _Tally,
+        identity: _Tally,
+        pooled: bool,
+    ) -> bool:
+        """Create the row's job with ``request`` and count it; False if the training quota
+        refused it (counted too: the job never runs)."""
         outcome = row.outcome
         if outcome == "Stopped":
             self.plan = None  # trains until the replay stops it (or until its max runtime)
@@ -430,8 +443,10 @@ class _Replayer:
             del self.live[name]
             for tally in (self.total, by_type, identity):
                 tally.training_refusals += 1
+            return False
         except WarmPoolError as error:
             raise _refused(error, row, self.source) from None
+        return True
 
     def _configure(self, row: TraceJob, config: tuple[Any, ...]) -> _Config:
         """What every row with this configuration shares: its request but the name, and the
@@ -615,34 +630,9 @@ class _PolicyReplayer(_Replayer):
         request = template.copy()
         request["TrainingJobName"] = name
         request["ResourceConfig"] = {**resource, "KeepAlivePeriodInSeconds": int(keep_alive)}
-        # From here on as _Replayer._create (kept apart so that its path stays as fast).
-        outcome = row.outcome
-        if outcome == "Stopped":
-            self.plan = None
-        else:
-            plan_key = (row.training_seconds, outcome)
-            plan = self.plans.get(plan_key)
-            if plan is None:
-                plan = JobPlan(row.training_seconds, None if outcome == "Completed" else outcome)
-                if len(self.plans) >= _CONFIGS:
-                    self.plans.clear()
-                self.plans[plan_key] = plan
-            self.plan = plan
-        self.total.jobs += 1
-        by_type.jobs += 1
-        identity.jobs += 1
-        stop_after = row.training_seconds if outcome == "Stopped" else None
-        self.live[name] = _Live(by_type, row.instance_count, identity, keep_alive > 0, stop_after)
         self.label_of[name] = label
-        try:
-            self.emu.create_training_job(**request)
-        except ResourceLimitExceeded:  # the training quota: the job never runs
-            del self.live[name]
+        if not self._submit(row, name, request, by_type, identity, keep_alive > 0):
             del self.label_of[name]
-            for tally in (self.total, by_type, identity):
-                tally.training_refusals += 1
-        except WarmPoolError as error:
-            raise _refused(error, row, self.source) from None
 
     def _choose(self, row: TraceJob, config: tuple[Any, ...]) -> _Choice:
         """What every row with this configuration shares: its request but the name and the
