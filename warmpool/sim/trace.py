@@ -470,22 +470,7 @@ def _odd_outcome(outcome: object) -> bool:
 
 
 #: TraceJob's fields after ``submit_time``, in order (``line`` left out).
-_JOB_ORDER: Final = (
-    "instance_type",
-    "training_seconds",
-    "job_name",
-    "role_arn",
-    "instance_count",
-    "volume_size_gb",
-    "volume_kms_key_id",
-    "security_group_ids",
-    "subnets",
-    "network_isolation",
-    "inter_container_encryption",
-    "keep_alive_seconds",
-    "outcome",
-    "max_runtime_seconds",
-)
+_JOB_ORDER: Final = tuple(field.name for field in attrs.fields(TraceJob))[1:-1]
 
 
 def _vpc_pairing(values: Mapping[str, Any]) -> tuple[str, str] | None:
