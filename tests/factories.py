@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
@@ -154,3 +156,27 @@ def assert_pool_moves_legal(events: Iterable[Event]) -> None:
             continue
         assert move in POOL_MOVES, (event, move)
         pools[event.job] = move[1]
+
+
+class Terminal(io.StringIO):
+    """A text stream that says it is a terminal (progress bars draw on it)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def run_cli(*argv: str, stderr: io.StringIO | None = None) -> tuple[int, str, str]:
+    """``warmpool *argv`` in this process: ``(status, stdout, stderr)``."""
+    from warmpool import cli
+
+    out, err = io.StringIO(), stderr if stderr is not None else io.StringIO()
+    old = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        try:
+            status = cli.main(list(argv))
+        except SystemExit as leave:
+            status = int(leave.code or 0)
+    finally:
+        sys.stdout, sys.stderr = old
+    return status, out.getvalue(), err.getvalue()

@@ -8,10 +8,8 @@ start takes 180 s, a warm one 20 s.
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from warmpool import IdentityKey, Limits, Quota, cli, identity_key
+from tests.factories import run_cli
+from warmpool import IdentityKey, Limits, Quota, identity_key
 from warmpool.sim import TraceJob, replay, write_trace
 from warmpool.sim.policies import (
     BreakEven,
@@ -548,18 +547,7 @@ def test_make_policy_refuses_bad_texts_naming_the_rule(
 # -- the command ----------------------------------------------------------------------------------
 
 
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        try:
-            status = cli.main(list(argv))
-        except SystemExit as leave:
-            status = int(leave.code or 0)
-    finally:
-        sys.stdout, sys.stderr = old
-    return status, out.getvalue(), err.getvalue()
+run = run_cli
 
 
 @pytest.fixture

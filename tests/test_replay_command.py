@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -11,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from warmpool import Quota, cli
+from tests.factories import Terminal, run_cli
+from warmpool import Quota
 from warmpool.sim import TraceJob, load_trace, replay, write_trace
 from warmpool.sim.command import format_report
 from warmpool.sim.optimum import optimum, with_optimum
@@ -23,24 +23,7 @@ EXAMPLE = ROOT / "examples" / "teams.csv"
 M5 = "ml.m5.xlarge"
 
 
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def run(*argv: str, stderr: io.StringIO | None = None) -> tuple[int, str, str]:
-    """``warmpool *argv`` in this process: (status, stdout, stderr)."""
-    out, err = io.StringIO(), stderr if stderr is not None else io.StringIO()
-    old = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        try:
-            status = cli.main(list(argv))
-        except SystemExit as leave:
-            status = int(leave.code or 0)
-    finally:
-        sys.stdout, sys.stderr = old
-    return status, out.getvalue(), err.getvalue()
+run = run_cli
 
 
 @pytest.fixture
@@ -109,7 +92,7 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(small: Path) -> None:
 
 
 def test_a_progress_bar_on_a_terminal(small: Path) -> None:
-    terminal = _Terminal()
+    terminal = Terminal()
     status, _, _ = run("replay", str(small), stderr=terminal)
     assert status == 0
     shown = terminal.getvalue()

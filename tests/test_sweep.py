@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import importlib
-import io
 import json
 import math
 import os
@@ -21,7 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from warmpool import Limits, Quota, cli
+from tests.factories import Terminal, run_cli
+from warmpool import Limits, Quota
 from warmpool.sim import (
     Report,
     TraceError,
@@ -616,24 +616,7 @@ def test_a_plot_file_must_be_png_or_svg() -> None:
 # -- the command ---------------------------------------------------------------------------------
 
 
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def run(*argv: str, stderr: io.StringIO | None = None) -> tuple[int, str, str]:
-    """``warmpool *argv`` in this process: (status, stdout, stderr)."""
-    out, err = io.StringIO(), stderr if stderr is not None else io.StringIO()
-    old = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        try:
-            status = cli.main(list(argv))
-        except SystemExit as leave:
-            status = int(leave.code or 0)
-    finally:
-        sys.stdout, sys.stderr = old
-    return status, out.getvalue(), err.getvalue()
+run = run_cli
 
 
 def test_warmpool_sweep_json_is_the_results_to_dict(trace_path: Path) -> None:
@@ -744,7 +727,7 @@ def test_warmpool_sweep_a_policy_without_its_prices_exits_2(trace_path: Path) ->
 
 
 def test_warmpool_sweep_shows_progress_on_a_terminal_only(trace_path: Path) -> None:
-    terminal = _Terminal()
+    terminal = Terminal()
     status, _, _ = run(
         "sweep", str(trace_path), "--keep-alive", "0,60", "--workers", "1", stderr=terminal
     )
