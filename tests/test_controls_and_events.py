@@ -518,6 +518,27 @@ def test_subscribe_delivers_every_event_and_unsubscribe_stops_it() -> None:
     unsubscribe()  # a second call is harmless
 
 
+def test_subscribing_or_unsubscribing_during_delivery_counts_from_the_next_event() -> None:
+    """behaviour §10.4 / D26: a subscriber that unsubscribes while events are being delivered
+    gets no later event of the same batch; one subscribed then gets every later one."""
+    emu = emulator()
+    first: list[Event] = []
+    late: list[Event] = []
+    unsubscribe: list[Callable[[], None]] = []
+
+    def once(event: Event) -> None:
+        first.append(event)
+        unsubscribe[0]()
+        emu.events.subscribe(late.append)
+
+    emu.create_training_job(**request("my-training-job-1"))
+    emu.advance(180)  # training starts
+    unsubscribe.append(emu.events.subscribe(once))
+    emu.advance(1600)  # one instant, one batch: the job is released and its pool kept
+    assert first == WALKTHROUGH_EVENTS[2:3]
+    assert late == WALKTHROUGH_EVENTS[3:4]
+
+
 def test_subscribers_are_called_after_the_instant_completes() -> None:
     """D26: when a subscriber runs, every event due at that instant has fired."""
     emu = emulator()
