@@ -18,8 +18,9 @@ steps, and each step's machinery lives in a module named for what it holds:
 The tags of training jobs (``CreateTrainingJob``'s ``Tags``, ``AddTags``, ``ListTags`` and
 ``DeleteTags``) are :mod:`warmpool.tags`'.
 
-The rules are those of the AWS guide "Train Using SageMaker Managed Warm Pools" and botocore's
-model; where AWS is silent, ``docs/decisions.md`` says what happens and why.
+The rules are those of the behaviour contract, ``docs/behaviour.md`` (drawn from the AWS guide
+"Train Using SageMaker Managed Warm Pools" and botocore's model); where AWS is silent,
+``docs/decisions.md`` says what happens and why.
 
 Every public method takes the emulator's re-entrant lock (:attr:`WarmPoolEmulator.lock`), runs
 to completion, fires every event now due, delivers pending events to subscribers, and returns:
