@@ -11,11 +11,13 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
 import pytest
 
 from tests.factories import INSTANCE_TYPE, describe, emulator, pool_status, request
 from warmpool import Event, JobPlan, Quota, Timing, WarmPoolEmulator, errors
 from warmpool.events import (
+    EVENT_TYPES,
     JobCreated,
     JobDeleted,
     JobReleased,
@@ -26,6 +28,8 @@ from warmpool.events import (
     QuotaRefused,
     StopRequested,
     TrainingStarted,
+    code,
+    event_from_record,
 )
 
 OTHER_TYPE = "ml.c5.xlarge"
@@ -613,6 +617,64 @@ def test_event_log_maxlen_keeps_the_newest_events_and_still_notifies_subscribers
     assert len(emu.events) == 3
     assert list(emu.events) == WALKTHROUGH_EVENTS[-3:]
     assert got == WALKTHROUGH_EVENTS
+
+
+def test_subscribe_records_delivers_each_events_record_in_order_with_subscribe() -> None:
+    """behaviour §10.4 / D26: a record subscriber gets ``(code, time, job, *fields)`` for every
+    later event, the same events in the same order as an event subscriber, interleaved with
+    it; ``event_from_record`` turns a record back into its event."""
+    emu = emulator(event_log_maxlen=0)
+    order: list[tuple[str, Any]] = []
+    emu.events.subscribe(lambda event: order.append(("event", event)))
+    emu.events.subscribe_records(lambda record: order.append(("record", record)))
+    guide_walkthrough(emu)
+    assert [kind for kind, _ in order] == ["event", "record"] * len(WALKTHROUGH_EVENTS)
+    events = [value for kind, value in order if kind == "event"]
+    records = [value for kind, value in order if kind == "record"]
+    assert events == WALKTHROUGH_EVENTS
+    assert [event_from_record(record) for record in records] == WALKTHROUGH_EVENTS
+    released = records[2]
+    assert released == (code(JobReleased), 780, "my-training-job-1", "Completed", "Completed", 1)
+    assert EVENT_TYPES[released[0]] is JobReleased
+    assert [type(record) for record in records] == [tuple] * len(records)
+
+
+def test_unsubscribe_ends_only_its_own_subscription() -> None:
+    """behaviour §10.4 / D26: one callback subscribed twice (as events and as records, or
+    twice alike) is two subscriptions; each unsubscribe function ends its own."""
+    emu = emulator()
+    got: list[Any] = []
+    as_event = emu.events.subscribe(got.append)
+    as_record = emu.events.subscribe_records(got.append)
+    again = emu.events.subscribe(got.append)
+    emu.create_training_job(**request("my-training-job-1"))
+    created = WALKTHROUGH_EVENTS[0]
+    assert got == [created, code_record(created), created]
+    as_event()
+    got.clear()
+    emu.advance(180)
+    assert got == [code_record(WALKTHROUGH_EVENTS[1]), WALKTHROUGH_EVENTS[1]]
+    as_record()
+    again()
+    as_record()  # a second call is harmless
+    assert not emu.events.subscribed
+    got.clear()
+    emu.advance(1600)
+    assert got == []
+
+
+def test_code_names_the_rule_for_something_not_an_event_class() -> None:
+    """D26: ``code`` numbers the event classes only; anything else is a ValueError naming it."""
+    assert [code(kind) for kind in EVENT_TYPES] == list(range(len(EVENT_TYPES)))
+    with pytest.raises(ValueError, match=r"one of the event classes, not <class 'int'>"):
+        code(int)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"not <class 'warmpool\.events\.Event'>"):
+        code(Event)
+
+
+def code_record(event: Event) -> tuple[Any, ...]:
+    """The record the log stores for ``event``."""
+    return (code(type(event)), *attrs.astuple(event, recurse=False))
 
 
 def test_event_log_maxlen_0_keeps_nothing() -> None:

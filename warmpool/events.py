@@ -4,10 +4,12 @@ Every event has ``time`` (seconds since the clock's epoch) and ``job`` (a traini
 The log is appended to as things happen, so the same calls always give the same log.
 
 Subscribers (``log.subscribe(callback)``) are called with each event once the instant it belongs
-to is complete: every event due at that time has fired and the emulator is consistent, so a
-subscriber may call the emulator (for example create the next job the moment one is released).
-Every subscriber sees the events in log order: events caused by a subscriber's own calls are
-delivered after it returns.
+to is complete (``log.subscribe_records(callback)``: with each event's record, the tuple
+``(code, time, job, *fields)`` the log stores, which costs less than building the event):
+every event due at that time has fired and the emulator is consistent, so a subscriber may call
+the emulator (for example create the next job the moment one is released). Every subscriber
+sees the events in log order: events caused by a subscriber's own calls are delivered after it
+returns.
 
 The log is safe to read from many threads: each public method takes the log's re-entrant lock,
 which an emulator shares with everything it owns (``emu.lock``). Subscribers run while the
@@ -32,6 +34,7 @@ __all__ = [
     "EVENT_TYPES",
     "Event",
     "EventLog",
+    "EventRecord",
     "JobCreated",
     "JobDeleted",
     "JobReleased",
@@ -42,6 +45,8 @@ __all__ = [
     "QuotaRefused",
     "StopRequested",
     "TrainingStarted",
+    "code",
+    "event_from_record",
 ]
 
 
@@ -153,16 +158,27 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     JobDeleted,
 )
 _CODES: dict[type[Event], int] = {kind: code for code, kind in enumerate(EVENT_TYPES)}
-_Record = tuple[Any, ...]
+#: An event as the log stores it: ``(code, time, job, *fields)``, the fields in the order of
+#: the event class's own (``attrs.fields``), ``code`` the class's index in :data:`EVENT_TYPES`.
+EventRecord = tuple[Any, ...]
+_Record = EventRecord
 
 
 def code(kind: type[Event]) -> int:
     """The number that stands for ``kind`` in a record (its index in :data:`EVENT_TYPES`)."""
-    return _CODES[kind]
+    try:
+        return _CODES[kind]
+    except (KeyError, TypeError):
+        raise ValueError(f"kind must be one of the event classes, not {kind!r}") from None
 
 
 def _event(record: _Record) -> Event:
     return EVENT_TYPES[record[0]](*record[1:])
+
+
+def event_from_record(record: EventRecord) -> Event:
+    """The event a record stands for (``EVENT_TYPES[record[0]](*record[1:])``)."""
+    return _event(record)
 
 
 def _codes(kind: type[Event]) -> frozenset[int]:
@@ -314,9 +330,10 @@ class EventLog:
             raise ValueError(f"maxlen must be None or an int >= 0, not {maxlen!r}")
         self._lock = reentrant_lock(lock, "EventLog")
         self._records: _Records = [] if maxlen is None else deque(maxlen=maxlen)
-        self._subscribers: list[Callable[[Event], object]] = []
-        self._targets: tuple[Callable[[Event], object], ...] = ()  # the subscribers, as a tuple
-        self._pending: deque[Event] = deque()
+        #: The subscribers, each with whether it takes records (subscribe_records) or events.
+        self._subscribers: list[tuple[Callable[[Any], object], bool]] = []
+        self._targets: tuple[tuple[Callable[[Any], object], bool], ...] = ()  # ... as a tuple
+        self._pending: deque[_Record] = deque()  # logged, not yet delivered
         self._delivering = False
         self._by_job: _JobIndex | None = None
         #: How the emulator logs a record (``(code, time, job, *fields)``, see :func:`code`):
@@ -405,18 +422,37 @@ class EventLog:
 
         The emulator calls subscribers while it holds its lock (see the class's notes).
         """
+        return self._subscribe(callback, False)
+
+    def subscribe_records(self, callback: Callable[[EventRecord], object]) -> Callable[[], None]:
+        """Call ``callback(record)`` for every later event, with the record the log stores
+        (:data:`EventRecord`: ``(code, time, job, *fields)``) instead of the event; returns a
+        function that unsubscribes.
+
+        For subscribers that see millions of events (a replay): a record costs nothing to
+        deliver, an event is built for each subscriber call. Otherwise as :meth:`subscribe`,
+        and delivered in the same order, mixed with it.
+        """
+        return self._subscribe(callback, True)
+
+    def _subscribe(self, callback: Callable[[Any], object], records: bool) -> Callable[[], None]:
         if not callable(callback):
             raise TypeError(f"callback must be callable, not {callback!r}")
+        entry = (callback, records)
         with self._lock:
-            self._subscribers.append(callback)
+            self._subscribers.append(entry)
             self._targets = tuple(self._subscribers)
             self._add = self._add_and_queue
 
         def unsubscribe() -> None:
             with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-                    self._targets = tuple(self._subscribers)
+                # by identity: two equal callbacks (bound methods of one object) are two
+                # subscriptions, and each unsubscribe ends its own
+                for index, subscriber in enumerate(self._subscribers):
+                    if subscriber is entry:
+                        del self._subscribers[index]
+                        self._targets = tuple(self._subscribers)
+                        break
                 if not self._subscribers:
                     self._add = self._records.append
 
@@ -433,7 +469,7 @@ class EventLog:
 
     def _add_and_queue(self, record: _Record) -> None:
         self._records.append(record)
-        self._pending.append(_event(record))
+        self._pending.append(record)
 
     def _flush(self) -> None:
         """Deliver pending events to subscribers, oldest first.
@@ -447,9 +483,15 @@ class EventLog:
         try:
             pending = self._pending
             while pending:
-                event = pending.popleft()
+                record = pending.popleft()
+                event = None
                 # _targets is replaced, never changed, when someone (un)subscribes meanwhile
-                for callback in self._targets:
-                    callback(event)
+                for callback, records in self._targets:
+                    if records:
+                        callback(record)
+                    else:
+                        if event is None:
+                            event = _event(record)
+                        callback(event)
         finally:
             self._delivering = False

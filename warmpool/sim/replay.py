@@ -31,7 +31,9 @@ from warmpool import (
 from warmpool.billing import billable_seconds, training_seconds
 from warmpool.errors import ResourceLimitExceeded, WarmPoolError
 from warmpool.events import (
+    EVENT_TYPES,
     Event,
+    EventRecord,
     JobCreated,
     JobReleased,
     PoolKept,
@@ -293,6 +295,20 @@ class _Tally:
         )
 
 
+def _position(kind: type[Event], field: str) -> int:
+    """Where ``field`` of a ``kind`` event is in its record ``(code, time, job, *fields)``."""
+    names = [f.name for f in attrs.fields(kind)]
+    return 1 + names.index(field)
+
+
+_TIME: Final = _position(Event, "time")
+_JOB: Final = _position(Event, "job")
+_CREATED_CLUSTER: Final = _position(JobCreated, "cluster")
+_RELEASED_STATUS: Final = _position(JobReleased, "status")
+_TERMINATED_BILLABLE: Final = _position(PoolTerminated, "billable_seconds")
+_REFUSED_QUOTA: Final = _position(QuotaRefused, "quota")
+
+
 class _Live:
     """What the replay remembers of a job until it is done with it."""
 
@@ -356,7 +372,9 @@ class _Replayer:
         self.stop_order = 0
         self.plan: JobPlan | None = None  # the plan of the row being created
         self.last_event = 0.0
-        self.handlers: dict[type[Event], Callable[[Any, _Live], None]] = {
+        # The emulator's events arrive as records (EventLog.subscribe_records), cheaper than
+        # events at millions a replay: (code, time, job, *fields); the handler by code.
+        handlers: dict[type[Event], Callable[[EventRecord, _Live], None]] = {
             JobCreated: self._created,
             TrainingStarted: self._started,
             JobReleased: self._released,
@@ -365,6 +383,9 @@ class _Replayer:
             PoolTerminated: self._terminated,
             QuotaRefused: self._quota_refused,
         }
+        self.handlers: tuple[Callable[[EventRecord, _Live], None] | None, ...] = tuple(
+            handlers.get(kind) for kind in EVENT_TYPES
+        )
 
     # -- driving ----------------------------------------------------------------------------
 
@@ -481,16 +502,17 @@ class _Replayer:
 
     # -- watching -----------------------------------------------------------------------------
 
-    def event(self, event: Event) -> None:
-        self.last_event = event.time
-        handler = self.handlers.get(type(event))
+    def event(self, record: EventRecord) -> None:
+        self.last_event = record[_TIME]
+        handler = self.handlers[record[0]]
         if handler is not None:
-            live = self.live.get(event.job)
+            live = self.live.get(record[_JOB])
             if live is not None:  # not a job refused by the training quota
-                handler(event, live)
+                handler(record, live)
 
-    def _created(self, event: JobCreated, live: _Live) -> None:
-        if event.cluster is None:
+    def _created(self, record: EventRecord, live: _Live) -> None:
+        cluster = record[_CREATED_CLUSTER]
+        if cluster is None:
             self.total.cold += 1
             live.by_type.cold += 1
             live.identity.cold += 1
@@ -503,22 +525,20 @@ class _Replayer:
             # Training starts after the warm or cold start of the emulator's Timing; the user
             # stops the job stop_after seconds later.
             timing = self.emu.timing
-            start = (
-                timing.cold_start_seconds if event.cluster is None else timing.warm_start_seconds
-            )
+            start = timing.cold_start_seconds if cluster is None else timing.warm_start_seconds
             self.stop_order += 1
-            entry = (event.time + start + live.stop_after, self.stop_order, event.job)
+            entry = (record[_TIME] + start + live.stop_after, self.stop_order, record[_JOB])
             heapq.heappush(self.stops, entry)
 
-    def _started(self, event: TrainingStarted, live: _Live) -> None:
-        live.started = event.time
+    def _started(self, record: EventRecord, live: _Live) -> None:
+        live.started = record[_TIME]
 
-    def _released(self, event: JobReleased, live: _Live) -> None:
+    def _released(self, record: EventRecord, live: _Live) -> None:
         live.stop_after = None
         billed = 0
         if live.started is not None:
-            billed = training_seconds(event.time - live.started) * live.count
-        status = event.status
+            billed = training_seconds(record[_TIME] - live.started) * live.count
+        status = record[_RELEASED_STATUS]
         for tally in (self.total, live.by_type, live.identity):
             tally.training_seconds += billed
             if status == "Completed":
@@ -528,25 +548,25 @@ class _Replayer:
             else:
                 tally.stopped += 1
         if not live.pooled:  # no warm pool event will follow
-            del self.live[event.job]
+            del self.live[record[_JOB]]
 
-    def _kept(self, event: PoolKept, live: _Live) -> None:
-        live.kept_at = event.time
+    def _kept(self, record: EventRecord, live: _Live) -> None:
+        live.kept_at = record[_TIME]
         count = live.count
         for tally in (self.total, live.by_type, live.identity):
             tally.retained += count
             if tally.retained > tally.peak_retained:
                 tally.peak_retained = tally.retained
 
-    def _reused(self, event: PoolReused, live: _Live) -> None:
+    def _reused(self, record: EventRecord, live: _Live) -> None:
         if live.kept_at is not None:  # ResourceRetainedBillableTimeInSeconds of the donor
-            self._unretain(live, billable_seconds(event.time - live.kept_at))
-        del self.live[event.job]
+            self._unretain(live, billable_seconds(record[_TIME] - live.kept_at))
+        del self.live[record[_JOB]]
 
-    def _terminated(self, event: PoolTerminated, live: _Live) -> None:
+    def _terminated(self, record: EventRecord, live: _Live) -> None:
         if live.kept_at is not None:  # else the cluster was never kept: nothing retained
-            self._unretain(live, event.billable_seconds)
-        del self.live[event.job]
+            self._unretain(live, record[_TERMINATED_BILLABLE])
+        del self.live[record[_JOB]]
 
     def _unretain(self, live: _Live, billable: int) -> None:
         count = live.count
@@ -555,8 +575,9 @@ class _Replayer:
             tally.retained -= count
             tally.retained_seconds += billed
 
-    def _quota_refused(self, event: QuotaRefused, live: _Live) -> None:
-        if event.quota == "warm_pool":  # training refusals are counted where a create fails
+    def _quota_refused(self, record: EventRecord, live: _Live) -> None:
+        # training refusals are counted where a create fails
+        if record[_REFUSED_QUOTA] == "warm_pool":
             for tally in (self.total, live.by_type, live.identity):
                 tally.warm_pool_refusals += 1
 
@@ -662,15 +683,15 @@ class _PolicyReplayer(_Replayer):
         self.choices[config] = known
         return known
 
-    def _released(self, event: JobReleased, live: _Live) -> None:
-        super()._released(event, live)
-        label = self.label_of.pop(event.job, None)
+    def _released(self, record: EventRecord, live: _Live) -> None:
+        super()._released(record, live)
+        label = self.label_of.pop(record[_JOB], None)
         if label is not None:
             released = self.releases.get(label)
             if released is None:
-                self.releases[label] = [event.time]
+                self.releases[label] = [record[_TIME]]
             else:
-                released.append(event.time)
+                released.append(record[_TIME])
 
 
 def _refused(error: WarmPoolError, row: TraceJob, source: str) -> TraceError:
@@ -757,7 +778,7 @@ def replay(
         else _PolicyReplayer(emu, policy, cost_model, limits.max_keep_alive_seconds, source)
     )
     holder.append(replayer)
-    emu.events.subscribe(replayer.event)
+    emu.events.subscribe_records(replayer.event)
     if on_emulator is not None:
         on_emulator(emu)
     # A Trace is in submit order by construction; anything else is checked as it goes.
