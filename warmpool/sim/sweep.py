@@ -190,22 +190,6 @@ def _open(source: _TraceFile | Iterable[TraceJob]) -> Iterable[TraceJob]:
     return trace
 
 
-class _ShippedTraceError(Exception):
-    """A :class:`TraceError` on its way from a worker (``TraceError`` itself does not pickle:
-    its ``path``, ``line`` and ``column`` are keyword-only); :func:`_run` raises it again as a
-    ``TraceError``."""
-
-    def __init__(self, text: str, path: str, line: int | None, column: str | None) -> None:
-        super().__init__(text, path, line, column)
-
-    def trace_error(self) -> TraceError:
-        text, path, line, column = self.args
-        error = TraceError.__new__(TraceError)
-        ValueError.__init__(error, text)
-        error.path, error.line, error.column = path, line, column
-        return error
-
-
 def _replay_one(
     source: _TraceFile | Iterable[TraceJob],
     setting: Setting,
@@ -213,20 +197,14 @@ def _replay_one(
 ) -> Report:
     """One setting's replay: what a worker runs. Module-level, so that it pickles by name."""
     keep_alive: Any = setting.keep_alive
-    try:
-        if isinstance(keep_alive, str):
-            keep_alive = make_policy(keep_alive)
-        return replay(_open(source), keep_alive=keep_alive, **options)
-    except TraceError as error:
-        raise _ShippedTraceError(str(error), error.path, error.line, error.column) from None
+    if isinstance(keep_alive, str):
+        keep_alive = make_policy(keep_alive)
+    return replay(_open(source), keep_alive=keep_alive, **options)
 
 
 def _optimum_one(source: _TraceFile | Iterable[TraceJob], options: Mapping[str, Any]) -> Optimum:
     """The trace's hindsight optimum under the sweep's cost model: a worker's task too."""
-    try:
-        return optimum(_open(source), **{k: v for k, v in options.items() if k in _OPTIMUM_OPTIONS})
-    except TraceError as error:
-        raise _ShippedTraceError(str(error), error.path, error.line, error.column) from None
+    return optimum(_open(source), **{k: v for k, v in options.items() if k in _OPTIMUM_OPTIONS})
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -527,17 +505,14 @@ def sweep(
         count = workers if workers is not None else min(len(chosen), os.cpu_count() or 1)
         if count == 1:
             results: list[Any] = []
-            try:
-                for setting in chosen:
-                    results.append(_replay_one(here, setting, options))
-                    if progress is not None:
-                        progress(len(results), total)
-                if with_optimum_:
-                    results.append(_optimum_one(here, options))
-                    if progress is not None:
-                        progress(total, total)
-            except _ShippedTraceError as error:
-                raise error.trace_error() from None
+            for setting in chosen:
+                results.append(_replay_one(here, setting, options))
+                if progress is not None:
+                    progress(len(results), total)
+            if with_optimum_:
+                results.append(_optimum_one(here, options))
+                if progress is not None:
+                    progress(total, total)
             return _result(here, chosen, results, name, jobs, 1)
         pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
         try:
@@ -584,11 +559,7 @@ def _run(
             results[futures[future]] = future.result()
             if progress is not None:
                 progress(done, len(tasks))
-    except _ShippedTraceError as error:
-        for future in futures:
-            future.cancel()
-        raise error.trace_error() from None
-    except BaseException:
+    except BaseException:  # a TraceError from a worker too: it pickles whole (D38)
         for future in futures:
             future.cancel()
         raise
