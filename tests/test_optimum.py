@@ -23,7 +23,6 @@ from warmpool import Limits, Quota, Timing
 from warmpool.events import Event, JobCreated, JobReleased, PoolTerminated
 from warmpool.sim import TraceError, TraceJob, replay
 from warmpool.sim.optimum import (
-    KEEPABLE_FAILURES,
     Optimum,
     _Matching,
     _releases,
@@ -63,13 +62,6 @@ def oracle_replay(rows: list[TraceJob], best: Optimum, **settings: Any) -> Any:
     settings.setdefault("prices", PRICES)
     settings.setdefault("cold_start_value", 1.0)
     return replay(rows, keep_alive=best.policy(), **settings)
-
-
-def test_keepable_failures_are_the_emulators() -> None:
-    """D10: the optimum's rule of which failed clusters can be kept is the emulator's."""
-    from warmpool.jobs import KEEPABLE_FAILURES as EMULATORS
-
-    assert KEEPABLE_FAILURES == EMULATORS
 
 
 # -- hand-solved traces ---------------------------------------------------------------------------

@@ -13,11 +13,13 @@ from .config import JobPlan, Limits, Timing
 from .emulator import WarmPoolEmulator, WarmPoolView, Workload
 from .events import Event, EventLog
 from .identity import IdentityKey, identity_key
+from .jobs import KEEPABLE_FAILURES
 from .quota import Quota, QuotaLedger, QuotaUsage
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "KEEPABLE_FAILURES",
     "BillingLedger",
     "BillingTotals",
     "Event",

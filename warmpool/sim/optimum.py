@@ -21,11 +21,11 @@ import math
 from array import array
 from collections import deque
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 import attrs
 
-from warmpool import IdentityKey, Limits, Quota, Timing, identity_key
+from warmpool import KEEPABLE_FAILURES, IdentityKey, Limits, Quota, Timing, identity_key
 from warmpool.billing import billable_seconds
 
 from .policies import CostModel, Decision, IdleGap, PolicyError
@@ -33,7 +33,6 @@ from .replay import UNLIMITED, Report, _config_of, _in_order, identity_label, re
 from .trace import Trace, TraceJob
 
 __all__ = [
-    "KEEPABLE_FAILURES",
     "Optimum",
     "OptimumFigures",
     "Oracle",
@@ -42,10 +41,6 @@ __all__ = [
     "regret_by",
     "with_optimum",
 ]
-
-#: Failure classes after which a cluster can be kept as a warm pool (D10; any other failure
-#: leaves it ``Unhealthy``).
-KEEPABLE_FAILURES: Final = frozenset({"AlgorithmError", "ClientError"})
 
 
 @attrs.frozen
