@@ -49,6 +49,7 @@ from .server import (
     make_server,
     warn_if_exposed,
 )
+from .sim.advise_command import add_advise_parser, run_advise
 from .sim.command import add_replay_parser, run_replay
 from .sim.export import add_trace_parser, run_trace_export
 from .sim.sweep_command import add_sweep_parser, run_sweep
@@ -547,6 +548,7 @@ def _main(argv: Sequence[str] | None) -> int:
     add_replay_parser(commands)
     add_trace_parser(commands)
     add_sweep_parser(commands)
+    add_advise_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
@@ -556,6 +558,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return run_trace_export(args, sys.stdout, sys.stderr)
     if args.command == "sweep":
         return run_sweep(args, sys.stdout, sys.stderr)
+    if args.command == "advise":
+        return run_advise(args, sys.stdout, sys.stderr)
     if args.command == "demo":
         if args.gap < 0:
             parser.error("--gap must be >= 0 seconds")

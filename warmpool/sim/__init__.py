@@ -7,8 +7,10 @@ rules as a single call does. See ``docs/replay.md``.
 Timelines (:class:`TimelineRecorder`, :func:`render_timeline`) draw with matplotlib or plotly,
 from the extra ``plot``; neither is imported until something is drawn. :func:`sweep` replays a
 trace under many settings through any ``concurrent.futures.Executor`` (a Dask cluster's too).
+:func:`advise` recommends a keep-alive per identity and a warm pool quota per instance type.
 """
 
+from .advise import Advice, AdviceError, Advised, KeepAliveAdvice, QuotaAdvice, advise
 from .export import ExportResult, export_trace, read_history
 from .loaders import load, load_acme, load_helios
 from .optimum import Optimum, optimum, regret, with_optimum
@@ -28,15 +30,20 @@ from .timeline import Timeline, TimelineRecorder, check_timeline_path, render_ti
 from .trace import Trace, TraceError, TraceJob, load_trace, write_trace
 
 __all__ = [
+    "Advice",
+    "AdviceError",
+    "Advised",
     "BreakEven",
     "CostModel",
     "ExportResult",
     "Figures",
     "Fixed",
     "Histogram",
+    "KeepAliveAdvice",
     "Optimum",
     "Policy",
     "PolicyError",
+    "QuotaAdvice",
     "RandomizedSkiRental",
     "Report",
     "Setting",
@@ -47,6 +54,7 @@ __all__ = [
     "Trace",
     "TraceError",
     "TraceJob",
+    "advise",
     "check_timeline_path",
     "export_trace",
     "load",
