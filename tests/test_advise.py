@@ -566,6 +566,18 @@ def test_the_teams_example_is_advised_per_identity_below_both_baselines() -> Non
     assert set(advice.quotas) == set(TEAMS_PRICES)
 
 
+def test_the_teams_example_of_the_docs_prints_what_it_shows() -> None:
+    """behaviour §13.5 / D46: docs/policies.md's ``warmpool advise examples/teams.csv`` prints
+    what the page shows."""
+    page = (ROOT / "docs" / "policies.md").read_text(encoding="utf-8")
+    block = page.split("$ warmpool advise examples/teams.csv", 1)[1].split("```", 1)[0]
+    command, _, shown = block.partition("\n    --price ml.g5.12xlarge=7.09\n")
+    argv = [*command.replace("\\", " ").split(), "--price", "ml.g5.12xlarge=7.09"]
+    status, out, err = run_cli("advise", str(TEAMS), *argv)
+    assert (status, err) == (0, "")
+    assert out.replace(str(TEAMS), "examples/teams.csv") == shown
+
+
 # -- the command ---------------------------------------------------------------------------------
 
 
