@@ -1,16 +1,16 @@
 """The ``warmpool`` command: ``warmpool demo`` runs the walk-through of the AWS guide "Train Using
-SageMaker Managed Warm Pools";
-``warmpool serve`` serves the emulator over SageMaker's wire protocol (see ``docs/server.md``);
-``warmpool replay`` replays a trace of training jobs and reports what warm pools did (see
-``docs/replay.md``); ``warmpool trace export`` writes an account's training-job history as a
-trace.
+SageMaker Managed Warm Pools"; ``warmpool serve`` serves the emulator over SageMaker's wire
+protocol (see ``docs/server.md``); ``warmpool replay`` replays a trace of training jobs and
+reports what warm pools did (see ``docs/replay.md``); ``warmpool sweep`` replays one trace under
+many keep-alive settings and ``warmpool advise`` recommends keep-alives and warm pool quotas
+(see ``docs/policies.md``); ``warmpool trace export`` writes an account's training-job history
+as a trace.
 
-Exit statuses: 0 on success; 1 when ``warmpool serve`` cannot listen, ``warmpool replay``
-cannot read or replay its trace, or ``warmpool trace export`` meets an error from AWS; 2 for
-bad arguments (and a
-refused ``demo``); 141 (128 + SIGPIPE, as a shell reports a program killed by a closed pipe)
-when standard output is closed early, as in ``warmpool demo | head -3``: the command then stops
-quietly, without a traceback.
+Exit statuses: 0 on success; 1 when ``warmpool serve`` cannot listen, ``warmpool replay``,
+``sweep`` or ``advise`` cannot read or replay its trace, or ``warmpool trace export`` meets an
+error from AWS; 2 for bad arguments (and a refused ``demo``); 141 (128 + SIGPIPE, as a shell
+reports a program killed by a closed pipe) when standard output is closed early, as in
+``warmpool demo | head -3``: the command then stops quietly, without a traceback.
 """
 
 from __future__ import annotations
@@ -518,10 +518,10 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = _Parser(
         prog="warmpool",
         description="Emulate Amazon SageMaker Managed Warm Pools.",
-        epilog="Exit status: 0 done; 1 warmpool serve cannot listen, warmpool replay cannot "
-        "read or replay its trace, or warmpool trace export meets an error from AWS; 2 bad "
-        "arguments; 141 "
-        "standard output closed early (warmpool demo | head -3), without a traceback.",
+        epilog="Exit status: 0 done; 1 warmpool serve cannot listen, warmpool replay, sweep "
+        "or advise cannot read or replay its trace, or warmpool trace export meets an error "
+        "from AWS; 2 bad arguments; 141 standard output closed early (warmpool demo | head "
+        "-3), without a traceback.",
     )
     parser.add_argument("--version", action="version", version=f"warmpool {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
