@@ -423,6 +423,19 @@ def test_a_policy_document_changed_after_the_build_is_refused() -> None:
     assert caught.value.path == "settings.keep_alive_policy"
 
 
+def test_a_price_table_json_cannot_hold_is_refused() -> None:
+    """behaviour §8 / §10.6 / D27 / D48: prices are written down only as finite numbers."""
+    emu = WarmPoolEmulator(prices={INSTANCE_TYPE: float("inf")})
+    with pytest.raises(SnapshotError) as caught:
+        emu.snapshot()
+    assert caught.value.path == "settings.prices"
+    emu = WarmPoolEmulator()
+    emu.billing.prices = {INSTANCE_TYPE: "cheap"}  # type: ignore[dict-item]
+    with pytest.raises(SnapshotError) as caught:
+        emu.snapshot()
+    assert caught.value.path == "billing.prices"
+
+
 # -- refusals -------------------------------------------------------------------------------------
 
 

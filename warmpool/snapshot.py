@@ -295,7 +295,7 @@ def _settings_doc(emu: Parts) -> dict[str, Any]:
         "keep_alive_policy": _policy_doc(emu),
         "region": plain(settings["region"]),
         "account": plain(settings["account"]),
-        "prices": None if prices is None else plain(dict(prices)),
+        "prices": _price_table(prices, "settings.prices"),
         "event_log_maxlen": plain(settings["event_log_maxlen"]),
         "retain_finished": settings["retain_finished"],
     }
@@ -307,22 +307,36 @@ def _policy_doc(emu: Parts) -> Any:
     if document is None:
         return None
     copied = plain(document)
-    problem = None
     if not _is_json(copied):
-        problem = "holds values that are not JSON data"
-    else:
-        try:
-            problem = None if Policy.from_document(copied) == emu._policy else "changed"
-        except ValueError:
-            problem = "changed"
-    if problem == "changed":
-        problem = (
+        _unwritable("settings.keep_alive_policy", "it holds values that are not JSON data")
+    try:
+        in_force = Policy.from_document(copied) == emu._policy
+    except ValueError:
+        in_force = False
+    if not in_force:
+        _unwritable(
+            "settings.keep_alive_policy",
             "the policy document given to the emulator was changed after the emulator was "
-            "built, so it is no longer the policy in force"
+            "built, so it is no longer the policy in force",
         )
-    if problem is not None:
-        raise SnapshotError("settings.keep_alive_policy", f"cannot be written down: {problem}")
     return copied
+
+
+def _unwritable(path: str, why: str) -> NoReturn:
+    raise SnapshotError(path, f"cannot be written down: {why}")
+
+
+def _price_table(prices: Mapping[str, float] | None, path: str) -> dict[str, float] | None:
+    """A copy of a price table, checked to be one JSON can hold."""
+    if prices is None:
+        return None
+    table = plain(prices)
+    if not isinstance(table, dict) or not all(
+        type(key) is str and type(price) in (int, float) and math.isfinite(price) and price >= 0
+        for key, price in table.items()
+    ):
+        _unwritable(path, "it is not a table of finite prices >= 0 by instance type")
+    return table
 
 
 def _is_json(value: Any) -> bool:
@@ -415,11 +429,11 @@ def _pending_doc(emu: Parts) -> list[dict[str, Any]]:
             or getattr(callback, "__self__", None) is not owner
             or not isinstance(arg, Job)
         ):
-            raise SnapshotError(
+            _unwritable(
                 "pending",
-                f"cannot be written down: the clock holds an event that warmpool did not "
-                f"schedule ({callback!r} at {at!r}); an emulator whose clock carries other "
-                "callbacks cannot be snapshotted",
+                f"the clock holds an event that warmpool did not schedule ({callback!r} at "
+                f"{at!r}); an emulator whose clock carries other callbacks cannot be "
+                "snapshotted",
             )
         if not is_live(at, callback, arg):
             continue  # it would do nothing: the copy does without it
@@ -432,15 +446,13 @@ def _pending_doc(emu: Parts) -> list[dict[str, Any]]:
 
 
 def _billing_doc(billing: BillingLedger) -> dict[str, Any]:
-    if billing.prices is not None and not _is_json(plain(billing.prices)):
-        raise SnapshotError("billing.prices", "cannot be written down: it is not a price table")
     training = (
         [row for rows in billing._held.values() for row in rows]
         if isinstance(billing, _TotalsLedger)
         else billing._training
     )
     return {
-        "prices": None if billing.prices is None else plain(billing.prices),
+        "prices": _price_table(billing.prices, "billing.prices"),
         "retained": [dict(zip(_RETAINED_KEYS, row, strict=True)) for row in billing._retained],
         "training": [dict(zip(_TRAINING_KEYS, row, strict=True)) for row in training],
         "open": [
@@ -699,8 +711,8 @@ def restore(
     if isinstance(version, bool) or not isinstance(version, int) or version != VERSION:
         _fail(
             "version",
-            f"{json.dumps(version)} is not a version this warmpool reads (it reads version "
-            f"{VERSION}; a document from a later warmpool needs that warmpool)",
+            f"{json.dumps(version)} is not a version this warmpool reads: it reads version "
+            f"{VERSION} (a document of a later version needs the warmpool that wrote it)",
         )
     _str(doc["warmpool"], "warmpool")
     settings = _read_settings(doc["settings"])
@@ -721,15 +733,15 @@ def restore(
 
 
 def _read_settings(value: Any) -> dict[str, Any]:
-    path = "settings"
-    s = _object(value, path, _SETTINGS_KEYS)
+    s = _object(value, "settings", _SETTINGS_KEYS)
     limits = _object(s["limits"], "settings.limits", [f.name for f in attrs.fields(Limits)])
     timing = _object(s["timing"], "settings.timing", [f.name for f in attrs.fields(Timing)])
     quotas = s["quotas"]
     policy = s["keep_alive_policy"]
     if policy is not None:
         if not isinstance(policy, str):
-            policy = _json_data(_map(policy, "settings.keep_alive_policy"), path)
+            where = "settings.keep_alive_policy"
+            policy = _json_data(_map(policy, where), where)
         try:
             Policy.from_document(policy)
         except ValueError as error:
