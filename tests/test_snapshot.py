@@ -20,6 +20,7 @@ import pickle
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any, Final
 
 import pytest
@@ -119,6 +120,10 @@ def rich_emulator(**kwargs: Any) -> WarmPoolEmulator:
     )
     emu.quotas.set("ml.p3.2xlarge", training=2, warm_pool=1)
     emu.list_training_jobs(MaxResults=3)
+    if not kwargs.get("retain_finished", True):
+        emu.complete_training_job("tagged")  # Available pools: the ledger holds their training
+        emu.advance(5)
+        emu.complete_training_job("starting")
     return emu
 
 
@@ -202,6 +207,9 @@ def test_restore_copies_the_document() -> None:
     doc["specs"][0]["config"]["RoleArn"] = "changed"
     doc["jobs"][0]["hyperparameters"] = {"x": "y"}
     assert back.snapshot() == json.loads(kept)
+    assert (
+        WarmPoolEmulator.restore(MappingProxyType(json.loads(kept))).snapshot() == back.snapshot()
+    )
 
 
 def test_what_a_snapshot_keeps_of_the_settings() -> None:
@@ -447,6 +455,20 @@ def _base() -> dict[str, Any]:
 BASE: Final = _base()
 
 
+#: A retained interval as a ledger of every interval holds it.
+RETAINED_ROW: Final = {
+    "job": "gone",
+    "cluster": 1,
+    "instance_type": INSTANCE_TYPE,
+    "instance_count": 1,
+    "role_arn": "arn:aws:iam::123456789012:role/SageMakerRole",
+    "start": 0,
+    "end": 10,
+    "ended": "Expired",
+    "billable_seconds": 10,
+}
+
+
 def _job(doc: dict[str, Any], name: str) -> tuple[int, dict[str, Any]]:
     for index, job in enumerate(doc["jobs"]):
         if job["name"] == name:
@@ -650,6 +672,30 @@ def test_finished_jobs_are_refused_where_they_are_retired() -> None:
     doc["settings"]["retain_finished"] = False
     with pytest.raises(SnapshotError, match="retain_finished"):
         WarmPoolEmulator.restore(doc)
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "words"),
+    [
+        (_set(["billing", "retained"], [RETAINED_ROW]), "billing.retained", "must be empty"),
+        (_set(["billing", "training", 1, "job"], "tagged"), "billing.training", "no training"),
+        (_delete(["billing", "training", 0]), "billing.training", "no training"),
+        (_set(["billing", "sums", 0, "training_seconds"], -1), "billing.sums[0]", "at least 0"),
+    ],
+)
+def test_a_ledger_of_totals_is_checked_too(
+    change: Callable[[dict[str, Any]], None], path: str, words: str
+) -> None:
+    """behaviour §8 / §10.5 / §10.6 / D37 / D48: with retain_finished=false the ledger keeps
+    the training intervals of the Available pools' jobs only."""
+    doc = json.loads(json.dumps(rich_emulator(retain_finished=False).snapshot()))
+    assert [row["job"] for row in doc["billing"]["training"]] == ["tagged", "starting"]
+    WarmPoolEmulator.restore(copy.deepcopy(doc))  # as it is, it restores
+    change(doc)
+    with pytest.raises(SnapshotError) as caught:
+        WarmPoolEmulator.restore(doc)
+    assert caught.value.path.startswith(path), str(caught.value)
+    assert words in caught.value.problem, str(caught.value)
 
 
 def test_a_quota_lowered_below_its_use_is_a_state_not_an_inconsistency() -> None:

@@ -311,18 +311,19 @@ class WarmPoolEmulator:
         return self.__deepcopy__({})
 
     def __deepcopy__(self, memo: dict[int, Any]) -> WarmPoolEmulator:
-        with self._lock:
+        with self._lock:  # the state and the workload's state of one instant
             document = self.snapshot()
             workload = self._workload
-        if workload is not None:
-            try:
-                workload = copy.deepcopy(workload, memo)
-            except Exception as error:
-                raise TypeError(
-                    f"cannot copy the emulator: its workload hook {workload!r} cannot be "
-                    f"deep-copied ({type(error).__name__}: {error}); restore emu.snapshot() "
-                    "with WarmPoolEmulator.restore(document, workload=...) instead"
-                ) from error
+            if workload is not None:
+                try:
+                    workload = copy.deepcopy(workload, memo)
+                except Exception as error:
+                    raise TypeError(
+                        f"cannot copy the emulator: its workload hook {workload!r} cannot be "
+                        f"deep-copied ({type(error).__name__}: {error}); restore "
+                        "emu.snapshot() with WarmPoolEmulator.restore(document, workload=...) "
+                        "instead"
+                    ) from error
         return type(self).restore(document, workload=workload)
 
     def __copy__(self) -> NoReturn:

@@ -592,27 +592,30 @@ def _member(path: str, key: str) -> str:
 
 
 def _object(value: Any, path: str, keys: Sequence[str]) -> dict[str, Any]:
-    """``value``, a JSON object with exactly the members ``keys``."""
-    if not isinstance(value, dict):
+    """``value`` (a JSON object, or any mapping) as a ``dict`` with exactly the members
+    ``keys``."""
+    if not isinstance(value, Mapping):
         _fail(path, f"must be an object, not {_kind(value)}")
+    members: dict[str, Any] = dict(value)
     for key in keys:
-        if key not in value:
+        if key not in members:
             _fail(_member(path, key), "is missing")
-    for key in value:
+    for key in members:
         if key not in keys:
             where = _member(path, key) if isinstance(key, str) else path
             _fail(where, f"is not a member of this object (its members are {', '.join(keys)})")
-    return value
+    return members
 
 
 def _map(value: Any, path: str) -> dict[str, Any]:
-    """``value``, a JSON object (any keys, all strings)."""
-    if not isinstance(value, dict):
+    """``value`` (a JSON object, or any mapping) as a ``dict``; any keys, all strings."""
+    if not isinstance(value, Mapping):
         _fail(path, f"must be an object, not {_kind(value)}")
-    for key in value:
+    members: dict[str, Any] = dict(value)
+    for key in members:
         if not isinstance(key, str):
             _fail(path, f"has a key that is not a string ({key!r})")
-    return value
+    return members
 
 
 def _list(value: Any, path: str) -> list[Any]:
@@ -1457,13 +1460,6 @@ class _Reader:
                     "retain_finished=false the ledger keeps the training intervals of those "
                     "jobs only)",
                 )
-            names = [row[0] for row in self.training]
-            for position in range(1, len(names)):
-                if names[position] != names[position - 1] and names[position] in names[:position]:
-                    _fail(
-                        f"billing.training[{position}]",
-                        f"the intervals of {names[position]!r} must be together",
-                    )
 
     def _read_events(self, entries: list[Any]) -> None:
         maxlen = (
@@ -1480,7 +1476,7 @@ class _Reader:
         last = -math.inf
         for index, value in enumerate(entries):
             path = f"events[{index}]"
-            if not isinstance(value, dict):
+            if not isinstance(value, Mapping):
                 _fail(path, f"must be an object, not {_kind(value)}")
             if "type" not in value:
                 _fail(f"{path}.type", "is missing")
