@@ -6,11 +6,12 @@ many keep-alive settings and ``warmpool advise`` recommends keep-alives and warm
 (see ``docs/policies.md``); ``warmpool trace export`` writes an account's training-job history
 as a trace.
 
-Exit statuses: 0 on success; 1 when ``warmpool serve`` cannot listen, ``warmpool replay``,
-``sweep`` or ``advise`` cannot read or replay its trace, or ``warmpool trace export`` meets an
-error from AWS; 2 for bad arguments (and a refused ``demo``); 141 (128 + SIGPIPE, as a shell
-reports a program killed by a closed pipe) when standard output is closed early, as in
-``warmpool demo | head -3``: the command then stops quietly, without a traceback.
+Exit statuses: 0 on success; 1 when ``warmpool serve`` cannot listen or cannot read or write
+its ``--state`` file, ``warmpool replay``, ``sweep`` or ``advise`` cannot read or replay its
+trace, or ``warmpool trace export`` meets an error from AWS; 2 for bad arguments (and a refused
+``demo``); 141 (128 + SIGPIPE, as a shell reports a program killed by a closed pipe) when
+standard output is closed early, as in ``warmpool demo | head -3``: the command then stops
+quietly, without a traceback.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from typing import Any
 
 from . import __version__
 from .config import JobPlan, Limits
-from .emulator import WarmPoolEmulator
-from .errors import WarmPoolError
+from .emulator import WarmPoolEmulator, Workload
+from .errors import SnapshotError, WarmPoolError
 from .events import (
     Event,
     JobCreated,
@@ -53,6 +54,7 @@ from .sim.advise_command import add_advise_parser, run_advise
 from .sim.command import add_replay_parser, run_replay
 from .sim.export import add_trace_parser, run_trace_export
 from .sim.sweep_command import add_sweep_parser, run_sweep
+from .snapshot import read_snapshot, write_snapshot
 
 __all__ = ["EXIT_BROKEN_PIPE", "demo", "main", "serve"]
 
@@ -318,14 +320,20 @@ def build_emulator(
         quotas[instance_type] = Quota(
             training=count, warm_pool=quotas.get(instance_type, Quota()).warm_pool
         )
-    workload = None
-    if training_seconds is not None:
-        plan = JobPlan(training_seconds=training_seconds)
-
-        def workload(request: Mapping[str, Any]) -> JobPlan:
-            return plan
-
+    workload = fixed_plan_workload(training_seconds)
     return WarmPoolEmulator(limits=_LIMITS[limits], quotas=quotas, workload=workload)
+
+
+def fixed_plan_workload(training_seconds: float | None) -> Workload | None:
+    """``--training-seconds``' workload hook: every job trains that long, then completes."""
+    if training_seconds is None:
+        return None
+    plan = JobPlan(training_seconds=training_seconds)
+
+    def workload(request: Mapping[str, Any]) -> JobPlan:
+        return plan
+
+    return workload
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -333,13 +341,42 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Run ``warmpool serve`` until Ctrl-C (SIGINT) or SIGTERM; returns the exit status (0)."""
-    emu = build_emulator(
-        warm_pool_quotas=args.warm_pool_quota,
-        training_quotas=args.training_quota,
-        training_seconds=args.training_seconds,
-        limits=args.limits,
-    )
+    """Run ``warmpool serve`` until Ctrl-C (SIGINT) or SIGTERM; returns the exit status (0;
+    1 if it cannot listen, or cannot read or write its ``--state`` file)."""
+    state = args.state
+    if state is not None and os.path.exists(state):
+        try:
+            emu = WarmPoolEmulator.restore(
+                read_snapshot(state), workload=fixed_plan_workload(args.training_seconds)
+            )
+        except (OSError, SnapshotError) as error:
+            print(
+                f"warmpool serve: cannot restore the state file {state}: {error}", file=sys.stderr
+            )
+            return 1
+        print(
+            f"warmpool serve: restored {len(emu.job_names())} jobs at "
+            f"{emu.clock.to_datetime().isoformat().replace('+00:00', 'Z')} from {state}; its "
+            "limits and quotas are the snapshot's (--limits, --warm-pool-quota and "
+            "--training-quota do not apply)",
+            file=sys.stderr,
+            flush=True,
+        )
+    else:
+        emu = build_emulator(
+            warm_pool_quotas=args.warm_pool_quota,
+            training_quotas=args.training_quota,
+            training_seconds=args.training_seconds,
+            limits=args.limits,
+        )
+        if state is not None:  # the file exists from the start: a bad path fails now
+            try:
+                write_snapshot(state, emu.snapshot())
+            except OSError as error:
+                print(
+                    f"warmpool serve: cannot write the state file {state}: {error}", file=sys.stderr
+                )
+                return 1
     try:
         server = make_server(
             emu,
@@ -350,6 +387,7 @@ def serve(args: argparse.Namespace) -> int:
             idle_timeout=args.idle_timeout,
             request_timeout=args.request_timeout,
             log=None if args.quiet else sys.stderr,
+            state_file=state,
         )
     except OSError as error:
         print(f"warmpool serve: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
@@ -359,6 +397,7 @@ def serve(args: argparse.Namespace) -> int:
     # Ctrl-C and SIGTERM both stop the server cleanly (SIGINT explicitly: a shell starts
     # background jobs with it ignored).
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    status = 0
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -366,9 +405,13 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        server.close()
+        try:
+            server.close()  # with --state: writes the snapshot
+        except OSError as error:
+            print(f"warmpool serve: cannot write the state file {state}: {error}", file=sys.stderr)
+            status = 1
     print("warmpool serve: stopped", file=sys.stderr, flush=True)
-    return 0
+    return status
 
 
 _SERVE_DESCRIPTION = """\
@@ -379,7 +422,9 @@ SageMaker operation is answered 501 NotImplemented.
 Virtual time only moves through the control API: POST /_warmpool/advance {"seconds": N},
 /_warmpool/run-until, /_warmpool/complete, /_warmpool/fail, /_warmpool/patch-update and
 GET /_warmpool/state. POST /_warmpool/reset starts over with a fresh emulator (same flags), so
-one server can serve a whole test suite. No authentication, no TLS: keep it on loopback.
+one server can serve a whole test suite. With --state FILE the emulator is restored from FILE
+at start (if it exists) and written to it on shutdown and on POST /_warmpool/snapshot, which
+also answers with the snapshot. No authentication, no TLS: keep it on loopback.
 See docs/server.md."""
 
 
@@ -474,6 +519,15 @@ def _add_serve_parser(commands: Any) -> None:
         action="store_true",
         help="do not log requests (nor clients that drop their connection) to stderr",
     )
+    parser.add_argument(
+        "--state",
+        default=None,
+        metavar="FILE",
+        help="restore the emulator from the snapshot in FILE at start if FILE exists (its "
+        "limits and quotas then replace the flags'), else write one there at once; write the "
+        "emulator's snapshot to FILE on shutdown (Ctrl-C, SIGTERM) and on POST "
+        "/_warmpool/snapshot, atomically (a crash mid-write leaves the old file whole)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -518,10 +572,10 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = _Parser(
         prog="warmpool",
         description="Emulate Amazon SageMaker Managed Warm Pools.",
-        epilog="Exit status: 0 done; 1 warmpool serve cannot listen, warmpool replay, sweep "
-        "or advise cannot read or replay its trace, or warmpool trace export meets an error "
-        "from AWS; 2 bad arguments; 141 standard output closed early (warmpool demo | head "
-        "-3), without a traceback.",
+        epilog="Exit status: 0 done; 1 warmpool serve cannot listen or cannot read or write its "
+        "--state file, warmpool replay, sweep or advise cannot read or replay its trace, or "
+        "warmpool trace export meets an error from AWS; 2 bad arguments; 141 standard output "
+        "closed early (warmpool demo | head -3), without a traceback.",
     )
     parser.add_argument("--version", action="version", version=f"warmpool {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)

@@ -29,16 +29,19 @@ one emulator can be called from many threads.
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, NoReturn, SupportsIndex
 
 import attrs
 
 from . import lifecycle as lc
+from . import snapshot as _snapshot
 from ._text import shown
 from .billing import BillingLedger, _TotalsLedger
 from .clock import VirtualClock
@@ -261,6 +264,90 @@ class WarmPoolEmulator:
             f"<WarmPoolEmulator now={self._clock.now!r} jobs={len(self._jobs)} "
             f"available_pools={len(self._pools)}>"
         )
+
+    # -- snapshot, restore, fork (warmpool.snapshot, D48) ---------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The emulator's whole state as a plain JSON document (``json.dumps`` takes it as it
+        is): settings, clock, jobs, pending events, quotas, billing and the event log; not the
+        workload hook nor event subscribers. See docs/snapshots.md for its format.
+
+        ``SnapshotError`` if the state cannot be written down (an event a caller scheduled on
+        the clock, a ``keep_alive_policy`` document changed since the emulator was built).
+        """
+        with self._lock:
+            return _snapshot.dump(self)
+
+    @classmethod
+    def restore(
+        cls,
+        document: Mapping[str, Any],
+        *,
+        workload: Workload | None = None,
+        keep_alive_policy: Mapping[str, Any] | str | None = None,
+    ) -> WarmPoolEmulator:
+        """A new emulator in the state of a ``snapshot()`` document, which continues exactly as
+        the snapshotted one would, given ``workload`` as its workload hook (a document holds
+        none) and, if given, ``keep_alive_policy`` instead of the document's policy.
+
+        ``SnapshotError`` (a ``ControlError`` and a ``ValueError``) for a document of another
+        format or version, or one that is corrupt or inconsistent; its ``path`` names what is
+        wrong (``jobs[3].warm_pool.status``). Nothing is restored halfway: the emulator being
+        built is dropped.
+        """
+        return _snapshot.restore(
+            cls, document, workload=workload, keep_alive_policy=keep_alive_policy
+        )
+
+    def fork(self) -> WarmPoolEmulator:
+        """An independent emulator in this one's state that continues exactly as this one
+        would: ``restore(snapshot())`` with a deep copy of the workload hook (a plain function
+        is itself; an object with ``__call__`` is copied with its state). Its event log has no
+        subscribers. The same as ``copy.deepcopy(emu)``.
+
+        ``TypeError`` if the workload hook cannot be deep-copied: then restore a
+        ``snapshot()`` with a workload of your choice.
+        """
+        return self.__deepcopy__({})
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> WarmPoolEmulator:
+        with self._lock:  # the state and the workload's state of one instant
+            document = self.snapshot()
+            workload = self._workload
+            if workload is not None:
+                try:
+                    workload = copy.deepcopy(workload, memo)
+                except Exception as error:
+                    raise TypeError(
+                        f"cannot copy the emulator: its workload hook {workload!r} cannot be "
+                        f"deep-copied ({type(error).__name__}: {error}); restore "
+                        "emu.snapshot() with WarmPoolEmulator.restore(document, workload=...) "
+                        "instead"
+                    ) from error
+        return type(self).restore(document, workload=workload)
+
+    def __copy__(self) -> NoReturn:
+        raise TypeError(
+            "copy.copy() of a WarmPoolEmulator would share its jobs, clock and ledgers with the "
+            "original; use emu.fork() (or copy.deepcopy(emu)) for an independent copy"
+        )
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        """Pickle as a snapshot document and the workload hook, which must pickle too."""
+        with self._lock:
+            document = self.snapshot()
+            workload = self._workload
+        if workload is not None:
+            try:
+                pickle.dumps(workload, protocol.__index__())
+            except Exception as error:
+                raise TypeError(
+                    f"cannot pickle the emulator: its workload hook {workload!r} cannot be "
+                    f"pickled ({type(error).__name__}: {error}); give it a module-level "
+                    "function or a picklable object, or pickle emu.snapshot() and restore it "
+                    "with WarmPoolEmulator.restore(document, workload=...)"
+                ) from error
+        return (_unpickle, (type(self), document, workload))
 
     # -- read-only attributes -----------------------------------------------------------------
 
@@ -738,6 +825,13 @@ class WarmPoolEmulator:
                 reused_by=job.reused_by,
                 reason=job.pool_reason if job.pool == _TERMINATED else None,
             )
+
+
+def _unpickle(
+    kind: type[WarmPoolEmulator], document: Mapping[str, Any], workload: Workload | None
+) -> WarmPoolEmulator:
+    """An emulator back from ``pickle`` (see ``WarmPoolEmulator.__reduce_ex__``)."""
+    return kind.restore(document, workload=workload)
 
 
 # -- UpdateTrainingJob's rules (D18) --------------------------------------------------------------

@@ -9,6 +9,9 @@ Two families, deliberately unrelated:
   for example completing a job that is not training. AWS has no such error. Its subclass
   :class:`InvalidControlArgument` is raised for an argument a control cannot take (a negative
   or non-finite number of seconds, a time past the clock's range, a name that is not a str).
+  Its subclass :class:`SnapshotError` is raised for a snapshot document that
+  ``WarmPoolEmulator.restore`` refuses (or an emulator that cannot be snapshotted); it names the
+  path of what is wrong in the document.
 
 :class:`IllegalTransition` signals an attempt to make a move the lifecycle machines do not
 define. The emulator never makes one; seeing it means a bug in warmpool.
@@ -26,6 +29,7 @@ __all__ = [
     "ResourceInUse",
     "ResourceLimitExceeded",
     "ResourceNotFound",
+    "SnapshotError",
     "ValidationException",
     "WarmPoolError",
 ]
@@ -117,6 +121,28 @@ class InvalidControlArgument(ControlError, ValueError, TypeError):
     Python, so ``except ValueError`` keeps working (as numpy's ``AxisError`` is both a
     ``ValueError`` and an ``IndexError``).
     """
+
+
+class SnapshotError(ControlError, ValueError):
+    """A snapshot document that ``WarmPoolEmulator.restore`` refuses: an unknown format or
+    version, a missing or unexpected member, a value of the wrong type, or a state the emulator
+    could never be in (two jobs holding one cluster, a pending event in the past, ledgers that
+    disagree with the jobs ...). Also raised by ``snapshot()`` for an emulator whose state
+    cannot be written down (see docs/snapshots.md). Nothing is restored halfway.
+
+    ``path`` names what is wrong, as a path into the document (``jobs[3].warm_pool.status``,
+    ``quotas.use["ml.m5.xlarge"].retained``; ``""`` for the document as a whole) and
+    ``problem`` says why; ``str(error)`` is ``"{path}: {problem}"``. It is a
+    :class:`ControlError` (not an AWS error) and a ``ValueError``.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}" if path else problem)
+        self.path = path
+        self.problem = problem
+
+    def __reduce__(self) -> tuple[type[SnapshotError], tuple[str, str]]:
+        return (type(self), (self.path, self.problem))  # pickles (errors cross processes)
 
 
 class IllegalTransition(Exception):

@@ -4,7 +4,7 @@ The server lets any SageMaker client (boto3, the AWS CLI, the AWS SDKs, Terrafor
 :class:`~warmpool.emulator.WarmPoolEmulator` by pointing its endpoint URL at it. It speaks the
 subset of SageMaker's JSON 1.1 protocol that the emulated operations (:data:`OPERATIONS`: the
 six training-job operations and the three tag operations) use, plus a small control API under
-``/_warmpool/`` that moves the virtual clock. See ``docs/server.md``.
+``/_warmpool/`` that moves the virtual clock and takes snapshots. See ``docs/server.md``.
 
 >>> from warmpool import WarmPoolEmulator
 >>> with make_server(WarmPoolEmulator()).start() as server:
@@ -58,6 +58,7 @@ import functools
 import io
 import ipaddress
 import json
+import os
 import socket
 import socketserver
 import sys
@@ -76,6 +77,7 @@ from . import __version__
 from .clock import parse_timestamp
 from .emulator import OPERATIONS, WarmPoolEmulator, not_emulated_message
 from .errors import ControlError, InvalidControlArgument, WarmPoolError
+from .snapshot import write_snapshot
 from .validation import load_model
 
 __all__ = [
@@ -372,7 +374,9 @@ class WarmPoolServer(ThreadingHTTPServer):
     ``url`` is where it listens. Run it with ``serve_forever()`` (blocking) or ``start()`` (in
     a daemon thread); ``close()`` stops it, closes its connections and releases the port. As a
     context manager it is closed on exit. ``emulator`` is the emulator it serves now;
-    :meth:`reset` (``POST /_warmpool/reset``) replaces it with a fresh one.
+    :meth:`reset` (``POST /_warmpool/reset``) replaces it with a fresh one. With a
+    ``state_file``, :meth:`save_state` (``POST /_warmpool/snapshot``) and ``close()`` write the
+    emulator's snapshot there.
     """
 
     daemon_threads = True
@@ -389,6 +393,7 @@ class WarmPoolServer(ThreadingHTTPServer):
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         log: TextIO | None = None,
+        state_file: str | os.PathLike[str] | None = None,
     ) -> None:
         if not isinstance(emulator, WarmPoolEmulator):
             raise TypeError(f"emulator must be a WarmPoolEmulator, not {emulator!r}")
@@ -397,6 +402,11 @@ class WarmPoolServer(ThreadingHTTPServer):
         self.idle_timeout = _check_seconds("idle_timeout", idle_timeout)
         self.request_timeout = _check_seconds("request_timeout", request_timeout)
         self.log = log
+        if state_file is not None and not isinstance(state_file, (str, os.PathLike)):
+            raise TypeError(f"state_file must be a path or None, not {state_file!r}")
+        #: Where :meth:`save_state` and ``close()`` write snapshots (``None``: nowhere).
+        self.state_file = state_file
+        self._saved_at_close = False
         self._emulator = emulator
         #: The server's lock: every emulator call, control call and :meth:`reset` holds it.
         self.lock = threading.RLock()
@@ -494,6 +504,17 @@ class WarmPoolServer(ThreadingHTTPServer):
         with self.lock:
             self._emulator = self._emulator.fresh()
             return self._emulator
+
+    def save_state(self) -> dict[str, Any]:
+        """The emulator's snapshot (``emu.snapshot()``), also written to :attr:`state_file`
+        when the server has one, atomically (``warmpool.snapshot.write_snapshot``: a crash
+        mid-write leaves the previous file whole). ``POST /_warmpool/snapshot`` calls it, and
+        ``close()`` does once. Raises ``OSError`` if the file cannot be written."""
+        with self._using_emulator() as emulator:
+            document = emulator.snapshot()
+            if self.state_file is not None:
+                write_snapshot(self.state_file, document)
+        return document
 
     # -- connections --------------------------------------------------------------------------
 
@@ -673,8 +694,9 @@ class WarmPoolServer(ThreadingHTTPServer):
 
     def close(self) -> None:
         """Stop serving (if started with :meth:`start`), close every open connection (waiting
-        a few seconds at most for their requests to finish) and release the port.
-        Idempotent."""
+        a few seconds at most for their requests to finish) and release the port; then, with a
+        :attr:`state_file`, write the emulator's snapshot there (:meth:`save_state`, once:
+        ``OSError`` if it cannot be written). Idempotent."""
         if self._thread is not None:
             self.shutdown()
             self._thread.join()
@@ -689,6 +711,9 @@ class WarmPoolServer(ThreadingHTTPServer):
             while self._connections and (remaining := until - time.monotonic()) > 0:
                 self._slots.wait(remaining)
         self.server_close()
+        if self.state_file is not None and not self._saved_at_close:
+            self._saved_at_close = True
+            self.save_state()
 
     def __enter__(self) -> WarmPoolServer:
         return self
@@ -719,6 +744,7 @@ def make_server(
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     log: TextIO | None = None,
+    state_file: str | os.PathLike[str] | None = None,
 ) -> WarmPoolServer:
     """A bound (not yet serving) :class:`WarmPoolServer` for ``emulator`` (a new default
     ``WarmPoolEmulator()`` if ``None``). Port 0 picks a free port; see ``server.url``.
@@ -729,7 +755,11 @@ def make_server(
     * ``idle_timeout``: seconds a connection may wait for its next request before it is closed;
     * ``request_timeout``: seconds a request may take to arrive, from its first byte to its
       body's last (later: 408 and the connection closes), and a response to be sent;
-    * ``log``: where to write one line per request (``None``: nowhere).
+    * ``log``: where to write one line per request (``None``: nowhere);
+    * ``state_file``: where ``POST /_warmpool/snapshot`` and ``close()`` write the emulator's
+      snapshot (``None``: nowhere). The server never reads it: restore the emulator from it
+      yourself (``WarmPoolEmulator.restore(read_snapshot(path))``), as ``warmpool serve
+      --state`` does.
 
     Each is checked: a wrong type is a ``TypeError`` and a value out of range a ``ValueError``,
     naming the argument.
@@ -743,6 +773,7 @@ def make_server(
         idle_timeout=idle_timeout,
         request_timeout=request_timeout,
         log=log,
+        state_file=state_file,
     )
 
 
@@ -860,6 +891,20 @@ def _control_reset(
     return {}
 
 
+def _control_snapshot(
+    server: WarmPoolServer, emu: WarmPoolEmulator, body: Mapping[str, Any]
+) -> dict[str, Any]:
+    try:
+        return server.save_state()
+    except OSError as error:
+        raise _Failure(
+            500,
+            "StateFileWriteFailed",
+            f"could not write the state file {os.fspath(server.state_file or '')}: {error}; "
+            "the file is as it was",
+        ) from None
+
+
 _Control = Callable[[WarmPoolServer, WarmPoolEmulator, Mapping[str, Any]], dict[str, Any]]
 
 #: ``POST /_warmpool/<route>``: the body's members each route accepts, and its function.
@@ -870,7 +915,10 @@ _CONTROLS: Final[Mapping[str, tuple[frozenset[str], _Control]]] = {
     "fail": (frozenset({"TrainingJobName", "FailureClass", "Message"}), _control_fail),
     "patch-update": (frozenset({"InstanceType"}), _control_patch_update),
     "reset": (frozenset(), _control_reset),
+    "snapshot": (frozenset(), _control_snapshot),
 }
+#: Routes whose result is the whole reply (not merged with the state): the snapshot document.
+_WHOLE_REPLIES: Final = frozenset({"snapshot"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -1252,6 +1300,8 @@ class _Handler(BaseHTTPRequestHandler):
         with server.lock:  # the control and the state it answers with are one step
             with server._using_emulator() as emu:
                 result = function(server, emu, body)
+            if route in _WHOLE_REPLIES:
+                return 200, _json(result), server.next_request_id()
             with server._using_emulator() as emu:  # after a reset: the new emulator
                 reply = {**result, **_state(emu)}
         return 200, _json(reply), server.next_request_id()
