@@ -322,16 +322,34 @@ class _Watch:
         # warm pool status of each job name, followed through the event log
         self.pools: dict[str, str | None] = {}
         self.retires = not emu._settings["retain_finished"]
-        self.pending: list[Event] = []
-        self.changes = 0  # events delivered so far: a job's status changes only with one
         self.described: tuple[tuple[Any, ...], dict[str, dict[str, Any]]] | None = None
-        with emu.lock:
-            self.pending.extend(emu.events)
-            emu.events.subscribe(self._delivered)
+        # Events not yet followed. A log that keeps every event is read where it was left
+        # (subscribing would change the emulator's path); a bounded one is subscribed to.
+        self.read = 0
+        self.delivered = 0
+        self.pending: list[Event] = []
+        self.bounded = emu._settings["event_log_maxlen"] is not None
+        if self.bounded:
+            with emu.lock:
+                self.pending.extend(emu.events)
+                emu.events.subscribe(self._delivered)
 
     def _delivered(self, event: Event) -> None:
         self.pending.append(event)
-        self.changes += 1
+        self.delivered += 1
+
+    def changes(self) -> int:
+        """Events so far: a job's status changes only with one."""
+        return self.delivered if self.bounded else len(self.emu.events)
+
+    def new_events(self) -> list[Event]:
+        """The events since the last call."""
+        if self.bounded:
+            pending, self.pending = self.pending, []
+            return pending
+        events = self.emu.events[self.read :]
+        self.read += len(events)
+        return events
 
 
 def _totals(emu: WarmPoolEmulator) -> tuple[float, float, float, float]:
@@ -378,8 +396,7 @@ class WarmPoolInvariants(RuleBasedStateMachine):
 
     def _follow_events(self, watch: _Watch) -> None:
         """§6.2 in the event log: each warm pool move since the last check is allowed."""
-        pending, watch.pending[:] = list(watch.pending), []
-        for event in pending:
+        for event in watch.new_events():
             name = event.job
             if isinstance(event, JobCreated):
                 # A new job of this name: what was seen of an earlier one no longer applies.
@@ -419,7 +436,7 @@ class WarmPoolInvariants(RuleBasedStateMachine):
         emu = self.emu
         with emu.lock:
             names = emu.job_names()
-            key = (emu.now, watch.changes, tuple(names))
+            key = (emu.now, watch.changes(), tuple(names))
             if watch.described is None or watch.described[0] != key:
                 watch.described = (
                     key,
