@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import invariant, run_state_machine_as_test
@@ -395,7 +395,7 @@ def test_every_generated_valid_request_is_accepted(data: st.DataObject, limits: 
 
 
 @pytest.mark.parametrize("kind", list(wst.INVALID_KINDS))
-@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12)
 @given(data=st.data())
 def test_every_generated_invalid_request_is_refused_naming_its_field_and_changes_nothing(
     kind: str, data: st.DataObject
@@ -485,6 +485,8 @@ def test_requests_of_colliding_keys_take_over_each_others_pools(
 ) -> None:
     """behaviour §6.5: two requests whose keys collide (rate 1): the second takes over the
     first's Available pool."""
+    for body in (first, second):
+        body.pop("StoppingCondition", None)  # a max runtime under 60 s would end it sooner
     emu = WarmPoolEmulator(
         default_quota=Quota(warm_pool=4), workload=lambda _: JobPlan(training_seconds=60)
     )

@@ -309,8 +309,9 @@ class InvalidKind(NamedTuple):
 
 #: Every kind of invalid ``CreateTrainingJob`` request that
 #: :func:`invalid_create_training_job_requests` makes, by name (behaviour §9.1). ``field`` is
-#: where the problem is; for ``missing_member`` and ``vpc_size`` it is one of several members
-#: (the request's :attr:`InvalidRequest.field` says which).
+#: where the problem is; ``missing_member``, ``vpc_size``, ``vpc_id``, ``unknown_member`` and
+#: ``wrong_type`` break one of several members (the request's :attr:`InvalidRequest.field`
+#: says which).
 INVALID_KINDS: Final = {
     "name_pattern": InvalidKind(
         "TrainingJobName",
