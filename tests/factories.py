@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final
+from typing import Any
 
 from warmpool import JobPlan, Quota, WarmPoolEmulator
 from warmpool.events import Event, JobDeleted, PoolKept, PoolReused, PoolTerminated
+from warmpool.testing import POOL_MOVES
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 OTHER_ROLE = "arn:aws:iam::123456789012:role/OtherRole"
@@ -131,16 +132,10 @@ def check_output(client: Any, operation: str, response: dict[str, Any]) -> None:
     assert not report.has_errors(), report.generate_report()
 
 
-#: behaviour §6.2: the only moves of a job's warm pool status.
-POOL_MOVES: Final = frozenset(
-    {("InUse", "Available"), ("InUse", "Terminated"), ("Available", "Reused")}
-    | {("Available", "Terminated")}
-)
-
-
 def assert_pool_moves_legal(events: Iterable[Event]) -> None:
     """§6 / §11: following each job's warm pool through the event log, only the moves of
-    :data:`POOL_MOVES` appear (a deleted job's name starts afresh)."""
+    :data:`warmpool.testing.POOL_MOVES` (behaviour §6.2) appear (a deleted job's name starts
+    afresh)."""
     pools: dict[str, str] = {}
     for event in events:
         if isinstance(event, JobDeleted):

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from warmpool import Limits, Quota, Timing, WarmPoolEmulator
+from warmpool import strategies as wst
 from warmpool.events import Event, JobCreated
 from warmpool.sim import Figures, Report, TraceError, TraceJob, replay
 from warmpool.sim.replay import identity_label, request_for
@@ -296,36 +297,16 @@ def test_an_empty_trace_reports_nothing() -> None:
 ROLES = ("arn:aws:iam::123456789012:role/A", "arn:aws:iam::123456789012:role/B")
 
 
-@st.composite
-def traces(draw: st.DrawFn) -> list[TraceJob]:
-    gaps = draw(st.lists(st.integers(0, 4000), min_size=0, max_size=25))
-    rows = []
-    at = 0
-    for gap in gaps:
-        at += gap
-        rows.append(
-            TraceJob(
-                submit_time=at,
-                instance_type=draw(st.sampled_from((M5, G5))),
-                instance_count=draw(st.integers(1, 3)),
-                role_arn=draw(st.sampled_from(ROLES)),
-                training_seconds=draw(st.integers(0, 3000) | st.floats(0, 3000)),
-                keep_alive_seconds=draw(st.sampled_from((None, 0, 60, 600, 1800, 3600))),
-                outcome=draw(
-                    st.sampled_from(
-                        (
-                            "Completed",
-                            "Completed",
-                            "Stopped",
-                            "AlgorithmError",
-                            "InternalServerError",
-                        )
-                    )
-                ),
-                max_runtime_seconds=draw(st.sampled_from((86400, 1200))),
-            )
-        )
-    return rows
+#: Traces of the two instance types the quotas below know, from the test kit's strategy: rows
+#: at gaps up to 4000 s, 1 to 3 instances, the two roles, any keep-alive and outcome.
+TRACES = wst.traces(
+    max_size=25,
+    instance_types=(M5, G5),
+    roles=ROLES,
+    max_instance_count=3,
+    max_gap_seconds=4000,
+    max_training_seconds=3000,
+)
 
 
 QUOTAS = st.sampled_from(
@@ -338,7 +319,7 @@ QUOTAS = st.sampled_from(
 
 
 @settings(max_examples=60, deadline=None)
-@given(rows=traces(), quotas=QUOTAS, keep_alive=st.sampled_from((None, 0, 900)))
+@given(rows=TRACES, quotas=QUOTAS, keep_alive=st.sampled_from((None, 0, 900)))
 def test_report_agrees_with_the_emulators_billing_ledger(
     rows: list[TraceJob], quotas: dict[str, Quota] | None, keep_alive: int | None
 ) -> None:
@@ -369,7 +350,7 @@ def test_report_agrees_with_the_emulators_billing_ledger(
 
 
 @settings(max_examples=60, deadline=None)
-@given(rows=traces(), quotas=QUOTAS)
+@given(rows=TRACES, quotas=QUOTAS)
 def test_breakdowns_add_up_to_the_totals(
     rows: list[TraceJob], quotas: dict[str, Quota] | None
 ) -> None:
@@ -404,13 +385,13 @@ def test_breakdowns_add_up_to_the_totals(
 
 
 @settings(max_examples=30, deadline=None)
-@given(rows=traces())
+@given(rows=TRACES)
 def test_the_same_trace_gives_the_same_report(rows: list[TraceJob]) -> None:
     assert replay(rows) == replay(rows)
 
 
 @settings(max_examples=30, deadline=None)
-@given(rows=traces())
+@given(rows=TRACES)
 def test_no_warm_pools_means_no_warm_starts(rows: list[TraceJob]) -> None:
     report = replay(rows, keep_alive=0)
     assert report.warm_starts == 0

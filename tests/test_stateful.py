@@ -4,8 +4,9 @@
 ``warmpool`` and keeps each job as a small record. To move time it scans every job for the
 earliest due event (no heap) and breaks ties as behaviour §4 says: expiries, then releases, then
 starts, and within a kind by creation order. ``EmulatorMachine`` drives both with the same
-calls and compares them after every step; its ``@invariant`` methods check behaviour §11 from the
-emulator's public API alone.
+calls and compares them after every step; the guarantees of behaviour §11 are checked after every
+step too, by the invariants it inherits from ``warmpool.testing.WarmPoolInvariants`` (the test
+kit's, which tests/test_testkit.py shows failing on a broken emulator).
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import initialize, invariant, rule
 
 from warmpool import JobPlan, Limits, Quota, Timing, WarmPoolEmulator, errors
+from warmpool.testing import WarmPoolInvariants
 
 # -- request building (shared with test_properties.py) -----------------------------------------
 
@@ -491,19 +493,7 @@ class SpecModel:
 
 # -- the state machine --------------------------------------------------------------------------
 
-#: behaviour §6.2: the only moves of a job's warm pool status between two observations.
-ALLOWED_MOVES: Final = frozenset(
-    {
-        (IN_USE, AVAILABLE),
-        (IN_USE, TERMINATED),
-        (AVAILABLE, REUSED),
-        (AVAILABLE, TERMINATED),
-    }
-)
 FAILURE_CLASSES: Final = ("AlgorithmError", "ClientError", "InternalServerError", "CapacityError")
-
-#: A job as the public API identifies it across deletion and name reuse.
-Ident = tuple[str, datetime]
 
 #: How long a rule waits before it acts (besides "next" and "before-next").
 WAIT_SECONDS: Final = {
@@ -535,8 +525,9 @@ plans: st.SearchStrategy[Plan | None] = st.sampled_from(
 max_runtimes = st.sampled_from([None, 300, 120, 86400])
 
 
-class EmulatorMachine(RuleBasedStateMachine):
-    """Random calls on a small-quota, short-lifetime emulator, mirrored on ``SpecModel``."""
+class EmulatorMachine(WarmPoolInvariants):
+    """Random calls on a small-quota, short-lifetime emulator, mirrored on ``SpecModel``;
+    behaviour §11's invariants are inherited."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -577,14 +568,6 @@ class EmulatorMachine(RuleBasedStateMachine):
             workload=self._hook,
         )
         self.names: list[str] = []  # every name ever tried, for picking targets
-        self.lowered: set[str] = set()
-        # invariant bookkeeping, from the public API only
-        self.last_now: float = 0
-        self.last_totals: tuple[float, ...] = (0, 0, 0, 0)
-        self.seen_status: dict[Ident, str | None] = {}
-        self.seen_retained: dict[Ident, int] = {}
-        # old job -> the job that reused its pool, None once that one is deleted
-        self.reusers: dict[Ident, Ident | None] = {}
 
     def _hook(self, request: Mapping[str, Any]) -> JobPlan | None:
         self.hook_calls.append(request["TrainingJobName"])
@@ -846,15 +829,6 @@ class EmulatorMachine(RuleBasedStateMachine):
         except errors.WarmPoolError as error:
             code = error.code
         assert code == self.model.delete(name)
-        if code is None:
-            # A new job may take the name at this very instant, with the same CreationTime:
-            # forget what was seen of the deleted one.
-            for seen in (self.seen_status, self.seen_retained):
-                for ident in [ident for ident in seen if ident[0] == name]:
-                    del seen[ident]
-            for old, new in self.reusers.items():
-                if new is not None and new[0] == name:
-                    self.reusers[old] = None
 
     @rule(
         instance_type=st.sampled_from(INSTANCE_TYPES),
@@ -865,10 +839,6 @@ class EmulatorMachine(RuleBasedStateMachine):
         """D14: limits change at run time; lowering one below use evicts nothing."""
         self.emu.quotas[instance_type] = Quota(training=training, warm_pool=warm_pool)
         self.model.quotas[instance_type] = (training, warm_pool)
-        retained = self.model.retained(instance_type)
-        used = self.model.in_training(instance_type) + retained
-        if retained > warm_pool or (training is not None and used > training):
-            self.lowered.add(instance_type)
 
     # -- comparison with the model ----------------------------------------------------------
 
@@ -938,122 +908,6 @@ class EmulatorMachine(RuleBasedStateMachine):
             totals.training_seconds,
             totals.training_instance_seconds,
         ) == model.billing()
-
-    # -- behaviour §11 guarantees, from the public API alone -------------------------------------
-
-    def _snapshot(self) -> dict[Ident, dict[str, Any]]:
-        out: dict[Ident, dict[str, Any]] = {}
-        for name in self.emu.job_names():
-            d = self.emu.describe_training_job(TrainingJobName=name)
-            out[(name, d["CreationTime"])] = d
-        return out
-
-    @invariant()
-    def clock_never_moves_backwards(self) -> None:
-        """behaviour §4 / D5."""
-        assert self.emu.now >= self.last_now
-        self.last_now = self.emu.now
-
-    @invariant()
-    def warm_pool_status_moves_only_as_allowed(self) -> None:
-        """behaviour §6.2 / §11: InUse->Available|Terminated, Available->Reused|Terminated, or
-        none."""
-        # Also checked between a rule's wait and its call (``_wait``), so each observation
-        # spans one API or control call: within one call no status makes two of these moves
-        # except InUse->Available->Terminated during an advance, which is itself allowed.
-        current: dict[Ident, str | None] = {}
-        for ident, d in self._snapshot().items():
-            status = d.get("WarmPoolStatus", {}).get("Status")
-            if ident in self.seen_status:
-                before = self.seen_status[ident]
-                assert before == status or (before, status) in ALLOWED_MOVES, (
-                    ident,
-                    before,
-                    status,
-                )
-            current[ident] = status
-        self.seen_status = current
-
-    @invariant()
-    def retained_billable_time_never_changes(self) -> None:
-        """behaviour §6.4 / D12: ResourceRetainedBillableTimeInSeconds is fixed once present."""
-        for ident, d in self._snapshot().items():
-            seconds = d.get("WarmPoolStatus", {}).get("ResourceRetainedBillableTimeInSeconds")
-            if seconds is None:
-                continue
-            assert self.seen_retained.setdefault(ident, seconds) == seconds, ident
-
-    @invariant()
-    def cluster_serves_at_most_one_job(self) -> None:
-        """behaviour §11: a cluster is InUse/Available for at most one job."""
-        holders: dict[int, str] = {}
-        for name in self.emu.job_names():
-            view = self.emu.warm_pool(name)
-            if view is None or view.status not in (IN_USE, AVAILABLE) or view.cluster is None:
-                continue
-            assert view.cluster not in holders, (view.cluster, holders[view.cluster], name)
-            holders[view.cluster] = name
-
-    @invariant()
-    def reused_cluster_serves_a_matching_job(self) -> None:
-        """behaviour §6 / §11: a Reused pool's cluster moved to ReusedByJob, whose key is equal."""
-        snapshot = self._snapshot()
-        live = {ident[0]: ident for ident in snapshot}
-        for ident, d in snapshot.items():
-            status = d.get("WarmPoolStatus", {})
-            if status.get("Status") != REUSED:
-                continue
-            new_name = status["ReusedByJob"]
-            if ident not in self.reusers:
-                # Reuse happens only in a create, so the reusing job exists when first seen.
-                assert new_name in live, (ident, new_name)
-                self.reusers[ident] = live[new_name]
-            new_ident = self.reusers[ident]
-            if new_ident is None:
-                continue  # the reusing job was deleted (its name may be in use again)
-            assert new_ident[0] == new_name
-            assert live.get(new_name) == new_ident, (ident, new_name)
-            old_view = self.emu.warm_pool(ident[0])
-            new_view = self.emu.warm_pool(new_name)
-            assert old_view is not None and new_view is not None
-            assert old_view.cluster is not None
-            assert new_view.cluster == old_view.cluster, (ident, new_name)
-            assert self.emu.identity_key(new_name) == self.emu.identity_key(ident[0])
-
-    @invariant()
-    def no_available_pool_outlives_its_expiry(self) -> None:
-        """behaviour §6 / §11: an Available pool always expires in the future."""
-        for name in self.emu.job_names():
-            view = self.emu.warm_pool(name)
-            if view is not None and view.status == AVAILABLE:
-                assert view.expires_at is not None and view.expires_at > self.emu.now, name
-
-    @invariant()
-    def quota_inequalities_hold(self) -> None:
-        """behaviour §7: retained <= warm_pool and in_training + retained <= training."""
-        for itype in INSTANCE_TYPES:
-            if itype in self.lowered:
-                continue
-            usage = self.emu.quotas.usage(itype)
-            assert usage.retained <= usage.quota.warm_pool, usage
-            if usage.quota.training is not None:
-                assert usage.in_training + usage.retained <= usage.quota.training, usage
-
-    @invariant()
-    def billing_never_shrinks(self) -> None:
-        """behaviour §8 / §11 / D27: every total with open pools included is non-decreasing."""
-        t = self.emu.billing.total(include_open=True)
-        now = (
-            t.retained_seconds,
-            t.retained_instance_seconds,
-            t.training_seconds,
-            t.training_instance_seconds,
-        )
-        assert all(a >= b for a, b in zip(now, self.last_totals, strict=True)), (
-            now,
-            self.last_totals,
-        )
-        self.last_totals = now
 
 
 EmulatorMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=40)
