@@ -103,7 +103,7 @@ def test_plugin_registers_the_marker_so_strict_markers_accepts_it(
 def test_without_a_marker_the_emulator_has_the_constructors_defaults(
     pytester: pytest.Pytester,
 ) -> None:
-    """behaviour §2 / §4 / §7: with no marker, ``warm_pools`` is ``WarmPoolEmulator()``: the
+    """behaviour §2 / §4 / §7 / D47: with no marker, ``warm_pools`` is ``WarmPoolEmulator()``: the
     2022 guide's limits, a clock at 0 from 2026-01-01T00:00:00Z, and AWS's warm pool quota of
     0, so a finished job's cluster is not kept; and each test gets a fresh one."""
     pytester.makepyfile(
@@ -174,7 +174,7 @@ def test_the_marker_gives_the_emulators_keywords_and_its_shorthands(
 def test_markers_of_module_class_and_test_combine_and_the_closest_wins(
     pytester: pytest.Pytester,
 ) -> None:
-    """Markers on a module, a class and a test combine keyword by keyword; for a keyword given
+    """D47: markers on a module, a class and a test combine keyword by keyword; for a keyword given
     at several levels the test's wins over the class's, which wins over the module's."""
     pytester.makepyfile(
         """
@@ -217,7 +217,7 @@ def test_markers_of_module_class_and_test_combine_and_the_closest_wins(
 def test_a_bad_marker_argument_fails_the_set_up_naming_it(
     pytester: pytest.Pytester, marker: str, message: str
 ) -> None:
-    """A positional argument, an unknown keyword or a value the emulator refuses fails the
+    """D47: a positional argument, an unknown keyword or a value the emulator refuses fails the
     test's set-up (an error, not a failure) with a message that names it."""
     pytester.makepyfile(
         f"""
