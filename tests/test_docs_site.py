@@ -178,13 +178,7 @@ def test_rewriting_twice_changes_nothing_more(text: str) -> None:
 def test_no_docstring_of_warmpool_keeps_a_role_or_an_unfenced_doctest() -> None:
     """What the site renders: every docstring of the package, rewritten, has no reST role
     left and no ``>>>`` line outside a fence (Markdown would show it as a quote)."""
-    griffe = require("griffe")
-    rest = _griffe_rest()
-    package = griffe.load(
-        "warmpool",
-        search_paths=[str(ROOT)],
-        extensions=griffe.load_extensions(rest.RestDocstrings),
-    )
+    package = _loaded_package()
     seen = 0
 
     def walk(obj: Any) -> Iterator[Any]:
@@ -205,6 +199,41 @@ def test_no_docstring_of_warmpool_keeps_a_role_or_an_unfenced_doctest() -> None:
                 fenced = not fenced
             assert fenced or not line.strip().startswith(">>>"), (obj.path, line)
     assert seen > 100
+
+
+def _loaded_package() -> Any:
+    """warmpool as the site's griffe sees it, docstrings rewritten."""
+    griffe = require("griffe")
+    rest = _griffe_rest()
+    return griffe.load(
+        "warmpool",
+        search_paths=[str(ROOT)],
+        extensions=griffe.load_extensions(rest.RestDocstrings),
+        resolve_aliases=True,
+    )
+
+
+def test_every_public_name_of_a_referenced_module_has_a_docstring() -> None:
+    """The reference shows only what has a docstring (or ``#:`` comments above it), so each
+    name in the ``__all__`` of a module rendered whole on docs/reference.md (no ``members:``
+    list) needs one, or it would be missing from the page without a warning."""
+    text = (DOCS / "reference.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^::: ([\w.]+)\n((?:    .*\n)*)", text, flags=re.M)
+    whole = [name for name, options in blocks if "members:" not in options]
+    package = _loaded_package()
+    undocumented = []
+    for name in whole:
+        module = package if name == "warmpool" else package[name.removeprefix("warmpool.")]
+        if not module.is_module:
+            continue
+        for public in importlib.import_module(name).__all__:
+            if public == "__version__":
+                continue
+            target = module[public]
+            target = target.final_target if target.is_alias else target
+            if target.docstring is None or not target.docstring.value.strip():
+                undocumented.append(f"{name}.{public}")
+    assert not undocumented, f"public names the API reference would leave out: {undocumented}"
 
 
 @pytest.mark.parametrize("name", ["README.md", "docs/index.md"])
