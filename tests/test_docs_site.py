@@ -8,6 +8,7 @@ link or anchor); these tests need neither a build nor a network.
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import re
 import sys
@@ -226,12 +227,18 @@ def test_every_public_name_of_a_referenced_module_has_a_docstring() -> None:
         module = package if name == "warmpool" else package[name.removeprefix("warmpool.")]
         if not module.is_module:
             continue
-        for public in importlib.import_module(name).__all__:
+        runtime = importlib.import_module(name)
+        for public in runtime.__all__:
             if public == "__version__":
                 continue
             target = module[public]
             target = target.final_target if target.is_alias else target
-            if target.docstring is None or not target.docstring.value.strip():
+            if target.is_module and not inspect.ismodule(getattr(runtime, public)):
+                # A function named after its module (warmpool.sim.replay): griffe sees the
+                # module, so the page renders the function in a block of its own.
+                if f"{target.path}.{public}" not in [block for block, _ in blocks]:
+                    undocumented.append(f"{name}.{public} (shadowed by its module)")
+            elif target.docstring is None or not target.docstring.value.strip():
                 undocumented.append(f"{name}.{public}")
     assert not undocumented, f"public names the API reference would leave out: {undocumented}"
 
