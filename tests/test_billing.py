@@ -346,11 +346,31 @@ def test_missing_price_is_a_value_error_naming_the_instance_type() -> None:
         emu.billing.total(prices={INSTANCE_TYPE: 0.23})
 
 
-@pytest.mark.parametrize("price", [-1.0, True, "0.5"])
+@pytest.mark.parametrize("price", [-1.0, True, "0.5", float("inf"), float("nan")])
 def test_bad_prices_are_value_errors(price: Any) -> None:
-    """D27: prices are numbers of USD per instance-hour >= 0."""
-    with pytest.raises(ValueError, match=r"price of ml\.m5\.xlarge"):
+    """D27: prices are finite numbers of USD per instance-hour >= 0, given to the emulator,
+    assigned to ``billing.prices`` (which then keeps its table) or given per call."""
+    rule = r"price of ml\.m5\.xlarge must be a finite number of USD per instance-hour >= 0"
+    with pytest.raises(ValueError, match=rule):
         WarmPoolEmulator(prices={INSTANCE_TYPE: price})
+    emu = WarmPoolEmulator(prices={INSTANCE_TYPE: 0.23})
+    with pytest.raises(ValueError, match=rule):
+        emu.billing.prices = {INSTANCE_TYPE: price}
+    assert emu.billing.prices == {INSTANCE_TYPE: 0.23}
+    with pytest.raises(ValueError, match=rule):
+        emu.billing.total(prices={INSTANCE_TYPE: price})
+
+
+def test_billing_prices_can_be_replaced_or_removed() -> None:
+    """D27: assigning ``billing.prices`` a checked table (or ``None``) changes later costs."""
+    emu = two_types()
+    emu.billing.prices = {INSTANCE_TYPE: 3600, "ml.c5.xlarge": 0}
+    assert emu.billing.prices == {INSTANCE_TYPE: 3600.0, "ml.c5.xlarge": 0.0}
+    assert emu.billing.total().retained_cost == 220.0  # job-a: 220 s Available at 3600 USD/h
+    emu.billing.prices = None
+    assert emu.billing.total().retained_cost is None
+    with pytest.raises(TypeError, match="prices must be a mapping"):
+        emu.billing.prices = [("ml.m5.xlarge", 1.0)]  # type: ignore[assignment]
 
 
 # --- billed totals never shrink ----------------------------------------------------------------

@@ -421,24 +421,22 @@ def test_a_callback_of_the_callers_on_the_clock_is_refused() -> None:
     assert "did not schedule" in caught.value.problem
 
 
-def test_a_policy_document_changed_after_the_build_is_refused() -> None:
-    """behaviour §9.7 / §10.6 / D21 / D48: the document must still be the policy in force."""
+def test_the_emulator_keeps_its_own_copy_of_the_policy_document() -> None:
+    """behaviour §9.7 / §10.6 / D21 / D48: changing the caller's document after the build
+    changes neither the policy in force, nor the snapshot, nor ``fresh()``'s emulator."""
     document = copy.deepcopy(POLICY)
     emu = WarmPoolEmulator(keep_alive_policy=document)
     document["Statement"][0]["Effect"] = "Deny"  # type: ignore[index]
-    with pytest.raises(SnapshotError) as caught:
-        emu.snapshot()
-    assert caught.value.path == "settings.keep_alive_policy"
+    assert emu.snapshot()["settings"]["keep_alive_policy"] == POLICY
+    assert emu.fresh().snapshot()["settings"]["keep_alive_policy"] == POLICY
 
 
 def test_a_price_table_json_cannot_hold_is_refused() -> None:
-    """behaviour §8 / §10.6 / D27 / D48: prices are written down only as finite numbers."""
-    emu = WarmPoolEmulator(prices={INSTANCE_TYPE: float("inf")})
-    with pytest.raises(SnapshotError) as caught:
-        emu.snapshot()
-    assert caught.value.path == "settings.prices"
-    emu = WarmPoolEmulator()
-    emu.billing.prices = {INSTANCE_TYPE: "cheap"}  # type: ignore[dict-item]
+    """behaviour §8 / §10.6 / D27 / D48: prices are written down only as finite numbers (the
+    ledger checks a table given or assigned; one changed in place is caught here)."""
+    emu = WarmPoolEmulator(prices={INSTANCE_TYPE: 1.0})
+    assert emu.billing.prices is not None
+    emu.billing.prices[INSTANCE_TYPE] = float("inf")
     with pytest.raises(SnapshotError) as caught:
         emu.snapshot()
     assert caught.value.path == "billing.prices"

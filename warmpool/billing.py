@@ -185,15 +185,15 @@ class _Rows(Sequence[R]):
 class BillingLedger:
     """Retained and training intervals, with totals by instance type, role, job and window.
 
-    ``prices`` maps instance types to USD per instance-hour; costs are reported only when it
-    is set (it can be given per call too).
+    ``prices`` maps instance types to USD per instance-hour (finite, >= 0); costs are reported
+    only when it is set (it can be given per call too). Assigning it checks the new table.
 
     Every public method takes ``lock``, a re-entrant lock (by default one of the ledger's own;
     an emulator passes its ``emu.lock``), so the ledger may be read from many threads while the
     emulator records intervals. Totals add up the intervals recorded when they took the lock.
     """
 
-    __slots__ = ("_clock", "_lock", "_open", "_retained", "_training", "prices")
+    __slots__ = ("_clock", "_lock", "_open", "_prices", "_retained", "_training")
 
     def __init__(
         self,
@@ -208,7 +208,18 @@ class BillingLedger:
         self._training: list[_Row] = []
         # cluster id -> (job, instance type, instance count, role, start)
         self._open: dict[int, tuple[str, str, int, str, float]] = {}
-        self.prices: dict[str, float] | None = None if prices is None else _check_prices(prices)
+        self._prices: dict[str, float] | None = None if prices is None else _check_prices(prices)
+
+    @property
+    def prices(self) -> dict[str, float] | None:
+        """USD per instance-hour by instance type, or ``None``."""
+        return self._prices
+
+    @prices.setter
+    def prices(self, prices: Mapping[str, float] | None) -> None:
+        table = None if prices is None else _check_prices(prices)
+        with self._lock:
+            self._prices = table
 
     # -- records ------------------------------------------------------------------------------
 
@@ -581,12 +592,19 @@ def _share(start: float, end: float, lo: float, hi: float) -> float:
 
 
 def _check_prices(prices: Mapping[str, float]) -> dict[str, float]:
+    if not isinstance(prices, Mapping):
+        raise TypeError(f"prices must be a mapping of instance type to USD, not {prices!r}")
     table: dict[str, float] = {}
     for instance_type, price in prices.items():
-        if isinstance(price, bool) or not isinstance(price, (int, float)) or price < 0:
+        if (
+            isinstance(price, bool)
+            or not isinstance(price, (int, float))
+            or not price >= 0  # NaN too
+            or not math.isfinite(price)
+        ):
             raise ValueError(
-                f"price of {instance_type} must be a number of USD per instance-hour >= 0, "
-                f"not {price!r}"
+                f"price of {instance_type} must be a finite number of USD per instance-hour "
+                f">= 0, not {price!r}"
             )
         table[instance_type] = float(price)
     return table

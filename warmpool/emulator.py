@@ -146,7 +146,8 @@ class WarmPoolEmulator:
       and outcome; without a plan a job trains until a control call, a stop or its max runtime;
     * ``clock``: a :class:`~warmpool.VirtualClock` (default epoch 2026-01-01T00:00:00Z);
     * ``keep_alive_policy``: an IAM policy document (dict or JSON text) evaluated on every
-      ``CreateTrainingJob`` for the ``sagemaker:KeepAlivePeriod`` condition key;
+      ``CreateTrainingJob`` for the ``sagemaker:KeepAlivePeriod`` condition key (the emulator
+      keeps its own copy);
     * ``region``, ``account``: used in ARNs;
     * ``prices``: USD per instance-hour by instance type, for :attr:`billing` costs;
     * ``event_log_maxlen``: keep only the newest events (``None``: keep all);
@@ -222,6 +223,9 @@ class WarmPoolEmulator:
         self._policy = (
             None if keep_alive_policy is None else Policy.from_document(keep_alive_policy)
         )
+        if keep_alive_policy is not None and not isinstance(keep_alive_policy, str):
+            # the emulator's own copy: a caller changing its dict later changes nothing here
+            self._settings["keep_alive_policy"] = copy.deepcopy(keep_alive_policy)
         self._region = region
         self._account = account
         self._lock = threading.RLock()
@@ -273,7 +277,7 @@ class WarmPoolEmulator:
         workload hook nor event subscribers. See docs/snapshots.md for its format.
 
         ``SnapshotError`` if the state cannot be written down (an event a caller scheduled on
-        the clock, a ``keep_alive_policy`` document changed since the emulator was built).
+        the clock).
         """
         with self._lock:
             return _snapshot.dump(self)
