@@ -2,6 +2,9 @@
 
 ``HYPOTHESIS_PROFILE=ci`` (set by ``.ci/run``) makes every property test derandomized, so CI
 runs are repeatable; the default profile explores new examples on every run.
+``HYPOTHESIS_PROFILE=mutation`` (set by the mutation-testing command, docs/testing.md) is
+derandomized too, without a database and with fewer examples, so every mutant meets the same
+examples and a run of thousands of mutants fits the machine.
 
 ``require`` and ``require_executable`` skip a test whose optional dependency (boto3, the AWS
 CLI, ...) is missing, unless ``WARMPOOL_REQUIRE_EXTRAS=1`` is set (CI sets it), in which case
@@ -23,6 +26,15 @@ settings.register_profile(
     "ci",
     deadline=None,
     derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "mutation",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    max_examples=30,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
