@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from tests.factories import INSTANCE_TYPE, OTHER_ROLE, describe, emulator, plans_by_name, request
 from tests.factories import warm_pool_status as pool_status
 from warmpool import JobPlan, Quota, Timing, VirtualClock, WarmPoolEmulator, errors
+from warmpool.clock import DEFAULT_EPOCH, parse_timestamp
 from warmpool.events import JobReleased, PoolTerminated, TrainingStarted
 
 COLD = 180
@@ -613,3 +614,218 @@ def test_zero_second_training_is_released_after_its_own_start() -> None:
         "Status": "Terminated",
         "ResourceRetainedBillableTimeInSeconds": 0,
     }
+
+
+# -- timestamps in, refusals out (behaviour §4, D5; docs/api.md "VirtualClock") ---------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-04", datetime(2026, 3, 4)),
+        ("2026-03-04T05:06", datetime(2026, 3, 4, 5, 6)),
+        ("2026-03-04 05:06:07", datetime(2026, 3, 4, 5, 6, 7)),
+        ("2026-03-04T05:06:07.5", datetime(2026, 3, 4, 5, 6, 7, 500000)),
+        ("2026-03-04T05:06:07,25", datetime(2026, 3, 4, 5, 6, 7, 250000)),
+        ("2026-03-04T05:06:07.123456789", datetime(2026, 3, 4, 5, 6, 7, 123456)),
+        ("2026-03-04T05:06:07Z", datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)),
+        ("2026-03-04t05:06:07z", datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)),
+        (
+            "2026-03-04T05:06:07+02:30",
+            datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone(timedelta(hours=2, minutes=30))),
+        ),
+        (
+            "2026-03-04T05:06:07-0130",
+            datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone(-timedelta(hours=1, minutes=30))),
+        ),
+        (
+            "2026-03-04T05:06:07+05",
+            datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone(timedelta(hours=5))),
+        ),
+        (
+            "2026-03-04T05:06:07-05",
+            datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone(timedelta(hours=-5))),
+        ),
+        (
+            " 2026-03-04T00:00:00.000001+00:00 ",
+            datetime(2026, 3, 4, 0, 0, 0, 1, tzinfo=timezone.utc),
+        ),
+    ],
+)
+def test_iso_8601_timestamps_are_read_to_the_microsecond_with_their_offset(
+    text: str, expected: datetime
+) -> None:
+    """behaviour §4 / D5: an ISO 8601 string is read as the instant it names: omitted parts are
+    zero, a fraction is cut to microseconds, `Z` is UTC, `±hh[:mm]` is that offset, no offset
+    is naive (taken as UTC by ``VirtualClock.seconds``)."""
+    parsed = parse_timestamp(text)
+    assert parsed == expected
+    assert parsed.utcoffset() == expected.utcoffset()
+    assert (parsed.tzinfo is None) == (expected.tzinfo is None)
+    clock = VirtualClock(datetime(2026, 3, 4, tzinfo=timezone.utc))
+    aware = expected if expected.tzinfo else expected.replace(tzinfo=timezone.utc)
+    assert clock.seconds(text) == (aware - clock.epoch).total_seconds()
+
+
+@pytest.mark.parametrize(
+    "text", ["", "2026-3-4", "2026-03-04T5:06", "yesterday", "2026-03-04T05:06:07+5"]
+)
+def test_a_string_that_is_not_iso_8601_is_refused_by_name(text: str) -> None:
+    """behaviour §4 / D5: a string that is not an ISO 8601 timestamp is a ValueError that
+    quotes it."""
+    with pytest.raises(ValueError, match=r"^not an ISO 8601 timestamp: ") as caught:
+        parse_timestamp(text)
+    assert repr(text) in str(caught.value)
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that knows no offset: a datetime carrying it is naive in Python's sense."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
+
+
+def test_clock_seconds_read_naive_datetimes_as_utc_and_aware_ones_at_their_offset() -> None:
+    """behaviour §4 / D5: ``seconds(when)`` takes a naive datetime (or one whose tzinfo gives
+    no offset) as UTC, an aware one at its own offset, and a number as Unix seconds."""
+    clock = VirtualClock()
+    assert clock.seconds(datetime(2026, 1, 1, 0, 1)) == 60
+    assert clock.seconds(datetime(2026, 1, 1, 0, 1, tzinfo=_NoOffset())) == 60
+    plus_two = timezone(timedelta(hours=2))
+    assert clock.seconds(datetime(2026, 1, 1, 2, 1, tzinfo=plus_two)) == 60
+    assert clock.seconds(clock.epoch.timestamp() + 60) == 60
+    with pytest.raises(TypeError, match=r"^a timestamp must be a number of seconds .*not None"):
+        clock.seconds(None)  # type: ignore[arg-type]
+
+
+def test_clock_refuses_an_epoch_that_is_not_an_aware_datetime() -> None:
+    """behaviour §4 / D5: the epoch is a timezone-aware datetime; a naive one, one whose tzinfo
+    gives no offset, or a non-datetime is refused with a message that says so. An aware epoch
+    at another offset is the same instant in UTC."""
+    message = r"^epoch must be a timezone-aware datetime \(for example tzinfo=UTC\)$"
+    for naive in (datetime(2026, 1, 1), datetime(2026, 1, 1, tzinfo=_NoOffset())):
+        with pytest.raises(ValueError, match=message):
+            VirtualClock(naive)
+    with pytest.raises(TypeError, match=r"^epoch must be a datetime, not '2026-01-01'$"):
+        VirtualClock("2026-01-01")  # type: ignore[arg-type]
+    clock = VirtualClock(datetime(2026, 1, 1, 2, tzinfo=timezone(timedelta(hours=2))))
+    assert clock.epoch == DEFAULT_EPOCH and clock.epoch.tzinfo == timezone.utc
+
+
+def test_clock_range_includes_its_last_second_as_epoch_start_and_event() -> None:
+    """D5: the last second of the range, 9999-12-31T23:59:59Z, is a valid epoch, a valid
+    ``now``, and an event scheduled exactly then fires (by step, run() or run(until))."""
+    assert VirtualClock(LATEST).end == 0
+    end = VirtualClock().end
+    assert VirtualClock(now=end).now == end
+    for how in ("step", "run", "run_until"):
+        clock = VirtualClock()
+        fired: list[str] = []
+        clock.schedule(clock.end, fired.append, how)
+        if how == "step":
+            clock.step()
+        elif how == "run":
+            clock.run()
+        else:
+            clock.run(until=clock.end)
+        assert fired == [how] and clock.to_datetime() == LATEST
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "pattern"),
+    [
+        (lambda: VirtualClock(now=-1), ValueError, r"^now must be >= 0 seconds since the epoch"),
+        (lambda: VirtualClock(now="0"), TypeError, r"^now must be a number of seconds"),
+        (lambda: VirtualClock(now=math.nan), ValueError, r"^now must be finite, not nan"),
+        (lambda: VirtualClock().advance(10**400), ValueError, r"^seconds must be finite, not "),
+        (lambda: VirtualClock().advance("1"), TypeError, r"^seconds must be a number of seconds"),
+        (lambda: VirtualClock().run(until="1"), TypeError, r"^until must be a number of seconds"),
+        (lambda: VirtualClock().step(), IndexError, r"^no event is scheduled$"),
+        (
+            lambda: VirtualClock().advance(1e300),
+            ValueError,
+            r"past the end of its range, 9999-12-31T23:59:59Z \(",
+        ),
+        (
+            lambda: VirtualClock(now=5).run(until=4),
+            ValueError,
+            r"^cannot run the clock back to 4: it is already at 5 and never moves backwards$",
+        ),
+    ],
+)
+def test_clock_refusals_name_the_argument_and_the_rule(
+    make: Any, error: type[Exception], pattern: str
+) -> None:
+    """behaviour §4 / D24: a clock's refusal names the argument it refuses and the rule it
+    breaks (the emulator passes these messages on in ``InvalidControlArgument``)."""
+    with pytest.raises(error, match=pattern):
+        make()
+
+
+class _Unreadable(tzinfo):
+    """A caller's tzinfo whose offset cannot be read."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        raise RuntimeError("broken")
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
+
+
+def test_run_until_a_datetime_that_cannot_be_read_is_a_value_error_naming_the_failure() -> None:
+    """behaviour §4 / D24: a datetime whose reading raises is refused as a ValueError that
+    names what went wrong; the clock does not move."""
+    clock = VirtualClock()
+    with pytest.raises(
+        ValueError, match=r"^until must be a datetime that can be read, .*RuntimeError$"
+    ):
+        clock.run(until=datetime(2026, 1, 2, tzinfo=_Unreadable()))
+    assert clock.now == 0
+
+
+def test_clock_defaults_priority_and_order_to_zero() -> None:
+    """docs/api.md (VirtualClock.schedule) / D5: ``priority`` and ``order`` default to 0, so an
+    event scheduled without them fires before one due at once with priority 1 or order 1."""
+    clock = VirtualClock()
+    fired: list[str] = []
+    clock.schedule(5, fired.append, "priority 1", priority=1)
+    clock.schedule(5, fired.append, "order 1", order=1)
+    clock.schedule(5, fired.append, "defaults")
+    clock.run()
+    assert fired == ["defaults", "order 1", "priority 1"]
+
+
+def test_clock_prune_drops_dead_events_from_the_front_only() -> None:
+    """D5 (docs/api.md VirtualClock.prune): ``prune(is_live)`` drops events from the front of
+    the queue while ``is_live(at, callback, arg)`` is false, so ``peek`` shows the first live
+    one; it is asked with each event's own time, callback and argument."""
+    clock = VirtualClock()
+    fired: list[str] = []
+
+    def other(arg: Any) -> None:
+        fired.append(f"other {arg}")
+
+    clock.schedule(1, fired.append, "dead")
+    clock.schedule(2, other, "dead")
+    clock.schedule(3, fired.append, "live")
+    clock.schedule(4, fired.append, "dead")
+    asked: list[tuple[float, Any, Any]] = []
+
+    def is_live(at: float, callback: Any, arg: Any) -> bool:
+        asked.append((at, callback, arg))
+        return bool(arg == "live" and callback == fired.append and at == 3)
+
+    clock.prune(is_live)
+    assert clock.peek() == 3 and len(clock) == 2
+    assert asked == [(1, fired.append, "dead"), (2, other, "dead"), (3, fired.append, "live")]
+    clock.run()
+    assert fired == ["live", "dead"]
