@@ -518,3 +518,78 @@ def test_observed_statuses_only_move_along_machine_edges(
                 assert pool is not None
                 assert pool in POOL_REACH[old_pool]
         before = after
+
+
+def _tiny_machine(transitions: list[dict[str, Any]]) -> Machine:
+    return Machine(
+        model=None,
+        states=["A", "B", "C"],
+        initial="A",
+        transitions=transitions,
+        auto_transitions=False,
+        ignore_invalid_triggers=False,
+    )
+
+
+def test_moves_compiles_every_plain_move_of_any_machine() -> None:
+    """behaviour §6.2 / D11 (lifecycle): ``Moves`` compiles a machine's plain moves into its
+    table under the name it is given: its states, triggers, edges and refusals are the
+    machine's, whichever machine it is."""
+    machine = _tiny_machine(
+        [
+            {"trigger": "go", "source": "A", "dest": "B"},
+            {"trigger": "go", "source": "B", "dest": "C"},
+            {"trigger": "back", "source": ["B", "C"], "dest": "A"},
+        ]
+    )
+    moves = Moves(machine, "tiny")
+    assert moves.name == "tiny"
+    assert moves.states == ("A", "B", "C")
+    assert moves.triggers == ("go", "back")
+    assert moves.edges() == {
+        ("A", "go", "B"),
+        ("B", "go", "C"),
+        ("B", "back", "A"),
+        ("C", "back", "A"),
+    }
+    assert moves("A", "go") == "B" and moves("C", "back") == "A"
+    with pytest.raises(IllegalTransition, match=r"^tiny: no move 'back' from state 'A'$"):
+        moves("A", "back")
+
+
+@pytest.mark.parametrize(
+    ("transitions", "refusal"),
+    [
+        (
+            [{"trigger": "go", "source": "A", "dest": "B", "conditions": "ready"}],
+            "^tiny: 'go' from 'A' is not a plain move$",
+        ),
+        (
+            [
+                {"trigger": "go", "source": "A", "dest": "B", "unless": "ready"},
+                {"trigger": "go", "source": "A", "dest": "C"},
+            ],
+            "^tiny: 'go' from 'A' is not a plain move$",
+        ),
+        (
+            [
+                {"trigger": "go", "source": "B", "dest": "C"},
+                {"trigger": "go", "source": "A", "dest": "B"},
+                {"trigger": "go", "source": "A", "dest": "C"},
+            ],
+            "^tiny: 'go' from 'A' is not a plain move$",
+        ),
+        (
+            [{"trigger": "poke", "source": "A", "dest": None}],
+            "^tiny: 'poke' from 'A' is an internal move$",
+        ),
+    ],
+)
+def test_moves_refuses_a_machine_whose_move_is_not_plain(
+    transitions: list[dict[str, Any]], refusal: str
+) -> None:
+    """behaviour §6.2 / D11 (lifecycle): a move that depends on a condition, has more than one
+    destination or stays where it is cannot be a row of the table; ``Moves`` refuses such a
+    machine rather than compile a table that would disagree with it."""
+    with pytest.raises(ValueError, match=refusal):
+        Moves(_tiny_machine(transitions), "tiny")

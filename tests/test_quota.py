@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import INSTANCE_TYPE, emulator, pool_status, request
+from tests.factories import INSTANCE_TYPE, OTHER_ROLE, emulator, pool_status, request
 from warmpool import JobPlan, Quota, QuotaLedger, QuotaUsage, Timing, WarmPoolEmulator, errors
 from warmpool.events import PoolTerminated, QuotaRefused
 
@@ -545,3 +545,26 @@ def test_instance_groups_of_one_type_are_counted_together_against_the_training_l
     )
     assert emu.job_names() == []
     assert emu.quotas.usage("ml.m5.xlarge").in_training == 0
+
+
+def test_ledger_answers_whether_a_create_or_a_retention_would_fit() -> None:
+    """behaviour §7 / D14: ``training_refusal(type, count)`` is ``(limit, used)`` exactly when
+    ``in_training + retained + count > training`` (never with no training limit), and
+    ``can_retain(type, count)`` is whether ``retained + count <= warm_pool``, per type."""
+    emu = emulator(
+        quotas={INSTANCE_TYPE: Quota(training=4, warm_pool=2), "ml.c5.xlarge": Quota(warm_pool=1)},
+        training_seconds=100,
+    )
+    emu.create_training_job(**request("kept", keep_alive=600))
+    emu.advance(300)  # kept: released, 1 instance retained
+    emu.create_training_job(**request("cold", instance_count=2, role=OTHER_ROLE))
+    ledger = emu.quotas  # in training 2, retained 1
+    assert ledger.training_refusal(INSTANCE_TYPE, 1) is None
+    assert ledger.training_refusal(INSTANCE_TYPE, 2) == (4, 3)
+    assert ledger.training_refusal("ml.c5.xlarge", 10**6) is None
+    assert ledger.training_refusal("ml.p3.2xlarge", 1) is None  # the default: no training limit
+    assert ledger.can_retain(INSTANCE_TYPE, 1)
+    assert not ledger.can_retain(INSTANCE_TYPE, 2)
+    assert ledger.can_retain("ml.c5.xlarge", 1)
+    assert not ledger.can_retain("ml.c5.xlarge", 2)
+    assert not ledger.can_retain("ml.p3.2xlarge", 1)  # the default warm pool limit is 0
