@@ -373,6 +373,55 @@ def test_billing_prices_can_be_replaced_or_removed() -> None:
         emu.billing.prices = [("ml.m5.xlarge", 1.0)]  # type: ignore[assignment]
 
 
+@pytest.mark.parametrize("retain_finished", [True, False])
+def test_total_cost_adds_up_the_cost_of_every_instance_type(retain_finished: bool) -> None:
+    """behaviour §8 / D27 / D37: a total over several instance types costs the sum of each
+    type's instance-seconds at its own price, whether the ledger keeps intervals or totals."""
+    quotas = {INSTANCE_TYPE: Quota(warm_pool=1), OTHER_TYPE: Quota(warm_pool=2)}
+    emu = emulator(retain_finished=retain_finished, quotas=quotas)
+    emu.create_training_job(**request("job-a"))
+    emu.create_training_job(
+        **request("job-b", instance_type=OTHER_TYPE, instance_count=2, role=OTHER_ROLE)
+    )
+    emu.advance(1000)
+    for name in ("job-a", "job-b"):
+        emu.update_training_job(
+            TrainingJobName=name, ResourceConfig={"KeepAlivePeriodInSeconds": 0}
+        )
+    total = emu.billing.total(prices={INSTANCE_TYPE: 1.0, OTHER_TYPE: 3.6})
+    assert total.training_cost == pytest.approx(600 / 3600 + 1200 / 3600 * 3.6)
+    assert total.retained_cost == pytest.approx(220 / 3600 + 440 / 3600 * 3.6)
+
+
+def test_a_price_of_zero_is_a_free_instance_type() -> None:
+    """D27: prices are USD per instance-hour >= 0, so 0 (a free instance type) is a price."""
+    emu = two_types()
+    total = emu.billing.total(prices={INSTANCE_TYPE: 0, OTHER_TYPE: 0.0})
+    assert total.total_cost == 0.0
+    assert WarmPoolEmulator(prices={INSTANCE_TYPE: 0}).billing.total().total_cost == 0.0
+
+
+def test_recorded_intervals_read_newest_first_and_as_of_when_reading_began() -> None:
+    """behaviour §8 / D27 / D34: ``billing.training`` and ``billing.retained`` read backwards
+    with ``reversed``, and an iteration yields the intervals recorded when it began (ones
+    recorded while it runs are not included)."""
+    emu = emulator(training_seconds=100)
+    for name in ("job-a", "job-b", "job-c"):
+        emu.create_training_job(**request(name, keep_alive=None))
+        emu.advance(300)
+    training = emu.billing.training
+    assert [t.job for t in reversed(training)] == ["job-c", "job-b", "job-a"]
+    assert list(reversed(training)) == list(training)[::-1]
+    assert list(reversed(emu.billing.retained)) == []
+    seen = []
+    for interval in training:
+        seen.append(interval.job)
+        emu.create_training_job(**request(f"late-{len(seen)}", keep_alive=None))
+        emu.advance(300)
+    assert seen == ["job-a", "job-b", "job-c"]
+    assert len(training) == 6
+
+
 # --- billed totals never shrink ----------------------------------------------------------------
 
 _create_op = st.tuples(

@@ -385,6 +385,8 @@ def test_billing_keeps_the_totals_of_retired_jobs() -> None:
         (lambda b: b.total(start=0), "billing.total: a window"),
         (lambda b: b.total(end=3600.0), "billing.total: a window"),
         (lambda b: b.totals_by("role", start=0, end=60), "billing.totals_by: a window"),
+        (lambda b: b.totals_by("role", start=0), "billing.totals_by: a window"),
+        (lambda b: b.totals_by("instance_type", end=60), "billing.totals_by: a window"),
         (lambda b: b.totals_by("job"), "billing.totals_by('job')"),
     ],
 )
@@ -398,6 +400,8 @@ def test_billing_refuses_what_totals_cannot_answer(ask: Callable[[Any], object],
     with pytest.raises(errors.ControlError, match=r"retain_finished=False") as refused:
         ask(retired.billing)
     assert str(refused.value).startswith(says)
+    fix = "to total by job" if "'job'" in says else "to total a window"
+    assert str(refused.value).endswith(f"; build it with retain_finished=True {fix}")
     assert not isinstance(refused.value, errors.InvalidControlArgument)
     with pytest.raises(ValueError, match="by must be"):
         retired.billing.totals_by("cluster")  # type: ignore[arg-type]
@@ -405,6 +409,26 @@ def test_billing_refuses_what_totals_cannot_answer(ask: Callable[[Any], object],
     kept.create_training_job(**request("a"))
     kept.advance(180 + 600)
     ask(kept.billing)
+
+
+def test_retired_totals_leave_out_open_intervals_and_use_the_prices_given() -> None:
+    """D37 / D27: with ``retain_finished=False``, ``totals_by`` (like ``total``) leaves out the
+    open retained intervals unless ``include_open=True``, and prices with the table it is
+    given, as an emulator that keeps every interval does."""
+    both = []
+    for retain_finished in (True, False):
+        emu = emulator(retain_finished=retain_finished, prices=PRICES)
+        emu.create_training_job(**request("a"))
+        emu.advance(180 + 600 + 100)  # a's pool has been Available for 100 s
+        both.append(emu.billing)
+    kept, retired = both
+    for by in ("instance_type", "role"):
+        closed = retired.totals_by(by)
+        assert closed == retired.totals_by(by, include_open=False) == kept.totals_by(by)
+        assert closed != retired.totals_by(by, include_open=True)
+        cheap = {INSTANCE_TYPE: 0.01}
+        assert retired.totals_by(by, prices=cheap) == kept.totals_by(by, prices=cheap)
+        assert retired.totals_by(by, prices=cheap) != retired.totals_by(by)
 
 
 # -- bounded memory -------------------------------------------------------------------------------
