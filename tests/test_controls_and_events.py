@@ -861,3 +861,30 @@ def test_malformed_policy_is_refused_when_the_emulator_is_built() -> None:
     """D21: unsupported operators are refused when the emulator is built."""
     with pytest.raises(ValueError, match="StringEquals"):
         WarmPoolEmulator(keep_alive_policy=policy(allow_create({"StringEquals": {KEY: "1800"}})))
+
+
+def test_next_event_time_skips_what_would_no_longer_do_anything() -> None:
+    """behaviour §10.1 / §4 / D5: ``next_event_time()`` is when the emulator next changes by
+    itself: it skips a planned end or max runtime of a job that was stopped, the start of a job
+    stopped before it, and the expiry of a pool that was reused or whose keep-alive moved."""
+    emu = emulator(timing=Timing(stopping_seconds=0))
+    emu.create_training_job(**request("stopped", keep_alive=None))
+    assert emu.next_event_time() == 180  # its training start
+    emu.advance(200)
+    assert emu.next_event_time() == 780  # its planned end
+    emu.stop_training_job(TrainingJobName="stopped")
+    assert emu.next_event_time() is None  # the plan's end and the max runtime are dead
+    emu.create_training_job(**request("never-started", keep_alive=None))
+    emu.stop_training_job(TrainingJobName="never-started")
+    assert emu.next_event_time() is None  # its training start is dead
+    emu.create_training_job(**request("pool", keep_alive=600))
+    emu.advance(780)  # pool: started at 380, released at 980, Available until 1580
+    assert emu.now == 980 and emu.next_event_time() == 1580
+    emu.update_training_job(
+        TrainingJobName="pool", ResourceConfig={"KeepAlivePeriodInSeconds": 900}
+    )
+    assert emu.next_event_time() == 1880  # the expiry at 1580 is dead
+    emu.create_training_job(**request("reuser", keep_alive=None))
+    assert emu.next_event_time() == 1000  # the warm start; the pool's expiry is dead
+    emu.advance(20 + 600)
+    assert emu.next_event_time() is None
