@@ -752,6 +752,44 @@ def test_profiler_update_while_in_progress_shows_in_describe() -> None:
     assert rule in body["ProfilerRuleConfigurations"]
 
 
+def test_profiler_updates_add_up_on_the_created_configuration() -> None:
+    """D18: each ProfilerConfig update is merged into the configuration as it stands (the
+    created one, then every earlier update), and each ProfilerRuleConfigurations update adds
+    its rules after the ones already there."""
+    first = {"RuleConfigurationName": "First", "RuleEvaluatorImage": "image-1"}
+    second = {"RuleConfigurationName": "Second", "RuleEvaluatorImage": "image-2"}
+    third = {"RuleConfigurationName": "Third", "RuleEvaluatorImage": "image-3"}
+    emu = emulator()
+    emu.create_training_job(
+        **request(
+            "prof",
+            ProfilerConfig={"S3OutputPath": "s3://bucket/p"},
+            ProfilerRuleConfigurations=[first],
+        )
+    )
+    emu.update_training_job(
+        TrainingJobName="prof",
+        ProfilerConfig={"ProfilingIntervalInMilliseconds": 1000},
+        ProfilerRuleConfigurations=[second],
+    )
+    emu.update_training_job(
+        TrainingJobName="prof",
+        ProfilerConfig={"DisableProfiler": False},
+        ProfilerRuleConfigurations=[third],
+    )
+    body = describe(emu, "prof")
+    assert body["ProfilerConfig"] == {
+        "S3OutputPath": "s3://bucket/p",
+        "ProfilingIntervalInMilliseconds": 1000,
+        "DisableProfiler": False,
+    }
+    assert [r["RuleConfigurationName"] for r in body["ProfilerRuleConfigurations"]] == [
+        "First",
+        "Second",
+        "Third",
+    ]
+
+
 def test_update_refused_for_one_member_applies_none_of_the_others() -> None:
     """behaviour §9: bad input never changes state (an update is all or nothing)."""
     emu = available_job()
@@ -983,8 +1021,10 @@ def test_delete_of_an_in_progress_job_is_resource_in_use() -> None:
         emu.delete_training_job,
         TrainingJobName="running",
     )
-    assert "running" in error.message
-    assert "InProgress" in error.message
+    assert error.message == (
+        "Training job 'running' is InProgress: only jobs in a terminal state "
+        "(Completed, Failed or Stopped) can be deleted."
+    )
     assert describe(emu, "running")["TrainingJobStatus"] == "InProgress"
 
 
@@ -1009,7 +1049,10 @@ def test_delete_of_a_job_holding_an_available_pool_is_resource_in_use() -> None:
     error = expect(
         errors.ResourceInUse, "DeleteTrainingJob", emu.delete_training_job, TrainingJobName="job-a"
     )
-    assert "Available" in error.message
+    assert error.message == (
+        "Training job 'job-a' retains an Available warm pool: release it first with "
+        "UpdateTrainingJob(ResourceConfig={'KeepAlivePeriodInSeconds': 0})."
+    )
     assert pool_status(emu, "job-a") == "Available"
 
 

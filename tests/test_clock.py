@@ -829,3 +829,15 @@ def test_clock_prune_drops_dead_events_from_the_front_only() -> None:
     assert asked == [(1, fired.append, "dead"), (2, other, "dead"), (3, fired.append, "live")]
     clock.run()
     assert fired == ["live", "dead"]
+
+
+def test_an_event_due_at_the_last_second_of_the_range_is_next_and_fires() -> None:
+    """§10.1 / D5: a training start due exactly at 9999-12-31T23:59:59Z is the emulator's next
+    event, and it fires there."""
+    end = VirtualClock().end
+    emu = emulator(clock=VirtualClock(now=end - COLD))
+    emu.create_training_job(**request("last"))
+    assert emu.next_event_time() == end
+    emu.run_until(end)
+    assert describe(emu, "last")["SecondaryStatus"] == "Training"
+    assert describe(emu, "last")["TrainingStartTime"] == LATEST

@@ -888,3 +888,66 @@ def test_next_event_time_skips_what_would_no_longer_do_anything() -> None:
     assert emu.next_event_time() == 1000  # the warm start; the pool's expiry is dead
     emu.advance(20 + 600)
     assert emu.next_event_time() is None
+
+
+@pytest.mark.parametrize(
+    "control", ["complete_training_job", "fail_training_job", "warm_pool", "identity_key"]
+)
+def test_a_control_refusing_a_job_name_names_itself(control: str) -> None:
+    """behaviour §10 / D24: a control asked about a name no job has, or given a name that is
+    not a str, says which control refused and why; nothing changes."""
+    emu = emulator()
+    emu.create_training_job(**request("job-1"))
+    before = (emu.now, len(emu.events))
+    with pytest.raises(errors.ControlError) as missing:
+        getattr(emu, control)("nope")
+    assert str(missing.value) == f"{control}: there is no training job named 'nope'"
+    with pytest.raises(errors.InvalidControlArgument) as not_a_name:
+        getattr(emu, control)(7)
+    assert str(not_a_name.value) == f"{control}: the job name must be a str, not 7"
+    assert (emu.now, len(emu.events)) == before
+
+
+def test_fail_training_job_refuses_a_failure_class_that_is_not_a_name() -> None:
+    """behaviour §10.2 / D24: ``failure_class`` is a name such as AlgorithmError; anything
+    else is refused with a message saying so, and the job goes on."""
+    emu = emulator()
+    emu.create_training_job(**request("job-1"))
+    for bad, shown in ((3, "3"), ("not a name", "'not a name'")):
+        with pytest.raises(errors.InvalidControlArgument) as caught:
+            emu.fail_training_job("job-1", failure_class=bad)  # type: ignore[arg-type]
+        assert str(caught.value) == (
+            f"fail_training_job: failure_class must be a name such as 'AlgorithmError', not {shown}"
+        )
+    assert describe(emu, "job-1")["TrainingJobStatus"] == "InProgress"
+
+
+def test_warm_pool_shows_the_pool_of_the_job_asked_about() -> None:
+    """behaviour §10.2 / §6: ``warm_pool(name)`` shows that job's pool: its job, instance type
+    and count, keep-alive and times; ``time_left`` only while Available, ``billable_seconds``
+    and ``reused_by`` once Reused, and a ``reason`` only once Terminated."""
+    emu = emulator()
+    emu.create_training_job(**request("job-a", instance_count=2, keep_alive=600))
+    emu.advance(1000)  # launched and trained at 180..780, Available since 780 until 1380
+    view = emu.warm_pool("job-a")
+    assert view is not None
+    assert attrs.asdict(view) == {
+        "job": "job-a",
+        "status": "Available",
+        "cluster": 1,
+        "instance_type": INSTANCE_TYPE,
+        "instance_count": 2,
+        "keep_alive_seconds": 600,
+        "launched_at": 180,
+        "available_since": 780,
+        "expires_at": 1380,
+        "time_left": 380,
+        "billable_seconds": None,
+        "reused_by": None,
+        "reason": None,
+    }
+    emu.create_training_job(**request("job-b", instance_count=2))
+    reused = emu.warm_pool("job-a")
+    assert reused is not None
+    assert (reused.status, reused.reused_by, reused.reason) == ("Reused", "job-b", None)
+    assert (reused.expires_at, reused.time_left, reused.billable_seconds) == (None, None, 220)
