@@ -422,6 +422,38 @@ def test_recorded_intervals_read_newest_first_and_as_of_when_reading_began() -> 
     assert len(training) == 6
 
 
+def test_windowed_totals_count_each_interval_by_its_share_of_the_window() -> None:
+    """behaviour §8 / D27: inside a window ``[start, end)`` every interval counts the part of it
+    that lies there, whatever lies before or after it; ``totals_by`` does so per group; a window
+    of no width counts nothing."""
+    emu = emulator(training_seconds=600)
+    emu.create_training_job(**request("early", keep_alive=None))  # trains 180..780
+    emu.advance(1000)
+    emu.create_training_job(**request("late", keep_alive=None))  # trains 1180..1780
+    emu.advance(1000)
+    assert emu.billing.total(start=1180, end=1780).training_seconds == 600
+    assert emu.billing.total(start=480, end=1480).training_seconds == 600
+    by_job = emu.billing.totals_by("job", start=1180, end=1780)
+    assert {job: t.training_seconds for job, t in by_job.items()} == {"early": 0, "late": 600}
+    by_job = emu.billing.totals_by("job", start=0, end=480)
+    assert {job: t.training_seconds for job, t in by_job.items()} == {"early": 300, "late": 0}
+    assert emu.billing.total(start=500, end=500) == BillingTotals()
+
+
+@pytest.mark.parametrize("bound", [True, "10", None])
+def test_a_window_bound_that_is_not_a_time_is_a_type_error(bound: Any) -> None:
+    """D27: a window's bounds are seconds or datetimes; anything else is a TypeError saying
+    so (``None`` for both means no window)."""
+    emu = two_types()
+    if bound is None:
+        assert emu.billing.total(start=None, end=None) == emu.billing.total()
+        return
+    for window in ({"start": bound}, {"end": bound}):
+        with pytest.raises(TypeError) as caught:
+            emu.billing.total(**window)
+        assert str(caught.value) == f"a window bound must be seconds or a datetime, not {bound!r}"
+
+
 # --- billed totals never shrink ----------------------------------------------------------------
 
 _create_op = st.tuples(

@@ -16,6 +16,7 @@ import pytest
 
 from tests.factories import INSTANCE_TYPE, describe, emulator, pool_status, request
 from warmpool import Event, JobPlan, Quota, Timing, WarmPoolEmulator, errors
+from warmpool.emulator import not_emulated_message
 from warmpool.events import (
     EVENT_TYPES,
     JobCreated,
@@ -798,8 +799,12 @@ def test_explicit_deny_wins_over_an_allow() -> None:
     emu.create_training_job(**request("short", keep_alive=600))
     emu.create_training_job(**request("none", keep_alive=None))
     error = denied(emu, request("long", keep_alive=601))
-    assert "explicit deny" in error.message
-    assert KEY in error.message
+    assert error.message == (
+        "User: arn:aws:sts::123456789012:assumed-role/warmpool/emulator is not authorized to "
+        "perform: sagemaker:CreateTrainingJob on resource: "
+        "arn:aws:sagemaker:us-east-1:123456789012:training-job/long with an explicit deny in "
+        "an identity-based policy (request context: sagemaker:KeepAlivePeriod = 601)"
+    )
 
 
 def test_policy_without_an_allow_for_create_denies_every_create() -> None:
@@ -808,7 +813,14 @@ def test_policy_without_an_allow_for_create_denies_every_create() -> None:
         {"Effect": "Allow", "Action": "sagemaker:DescribeTrainingJob", "Resource": "*"}
     )
     emu = emulator(keep_alive_policy=document)
-    denied(emu, request("any", keep_alive=None))
+    error = denied(emu, request("any", keep_alive=None))
+    assert error.message == (
+        "User: arn:aws:sts::123456789012:assumed-role/warmpool/emulator is not authorized to "
+        "perform: sagemaker:CreateTrainingJob on resource: "
+        "arn:aws:sagemaker:us-east-1:123456789012:training-job/any because no identity-based "
+        "policy allows the sagemaker:CreateTrainingJob action "
+        "(request context: sagemaker:KeepAlivePeriod is absent)"
+    )
 
 
 def test_iam_is_not_applied_to_other_operations() -> None:
@@ -951,3 +963,38 @@ def test_warm_pool_shows_the_pool_of_the_job_asked_about() -> None:
     assert reused is not None
     assert (reused.status, reused.reused_by, reused.reason) == ("Reused", "job-b", None)
     assert (reused.expires_at, reused.time_left, reused.billable_seconds) == (None, None, 220)
+
+
+def test_fail_training_job_refuses_what_cannot_be_a_failure_reason() -> None:
+    """behaviour §10.2 / D24: ``message`` is a str, ``FailureReason``
+    (``"{failure_class}: {message}"``) is at most 1024 characters, and only an InProgress job
+    can fail; each refusal says which, and changes nothing."""
+    emu = emulator()
+    emu.create_training_job(**request("job-1"))
+    with pytest.raises(errors.InvalidControlArgument) as caught:
+        emu.fail_training_job("job-1", message=b"oops")  # type: ignore[arg-type]
+    assert str(caught.value) == "fail_training_job: message must be a str, not b'oops'"
+    longest = "x" * (1024 - len("AlgorithmError: "))
+    with pytest.raises(errors.InvalidControlArgument) as caught:
+        emu.fail_training_job("job-1", message=longest + "x")
+    assert str(caught.value) == "fail_training_job: FailureReason would exceed 1024 characters"
+    assert describe(emu, "job-1")["TrainingJobStatus"] == "InProgress"
+    emu.fail_training_job("job-1", message=longest)
+    body = describe(emu, "job-1")
+    assert body["FailureReason"] == "AlgorithmError: " + longest
+    assert len(body["FailureReason"]) == 1024
+    with pytest.raises(errors.ControlError) as caught:
+        emu.fail_training_job("job-1")
+    assert str(caught.value) == (
+        "fail_training_job: 'job-1' is Failed; a job can be failed only while it is InProgress"
+    )
+
+
+def test_not_emulated_message_names_the_operation_and_those_served() -> None:
+    """behaviour §12.2: an operation warmpool does not emulate is answered with a message naming
+    it and every operation it serves."""
+    assert not_emulated_message("CreateEndpoint") == (
+        "warmpool does not emulate the SageMaker operation CreateEndpoint; it serves "
+        "CreateTrainingJob, DescribeTrainingJob, UpdateTrainingJob, StopTrainingJob, "
+        "DeleteTrainingJob, ListTrainingJobs, AddTags, ListTags, DeleteTags"
+    )
