@@ -3,8 +3,8 @@
 ``HYPOTHESIS_PROFILE=ci`` (set by ``.ci/run``) makes every property test derandomized, so CI
 runs are repeatable; the default profile explores new examples on every run.
 ``HYPOTHESIS_PROFILE=mutation`` (set by the mutation-testing command, docs/testing.md) is
-derandomized too, without a database and with fewer examples, so every mutant meets the same
-examples and a run of thousands of mutants fits the machine.
+derandomized too, without a database, with fewer examples and no shrinking, so every mutant
+meets the same examples and a run of thousands of mutants fits the machine.
 
 ``require`` and ``require_executable`` skip a test whose optional dependency (boto3, the AWS
 CLI, ...) is missing, unless ``WARMPOOL_REQUIRE_EXTRAS=1`` is set (CI sets it), in which case
@@ -19,7 +19,7 @@ import shutil
 from types import ModuleType
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 settings.register_profile("default", deadline=None, print_blob=True)
 settings.register_profile(
@@ -35,6 +35,7 @@ settings.register_profile(
     derandomize=True,
     database=None,
     max_examples=30,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: a mutant fails fast
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
