@@ -505,6 +505,48 @@ def test_every_response_conforms_to_the_botocore_output_shape() -> None:
 # =============================================================================================
 
 
+def test_update_keep_alive_of_a_job_without_a_warm_pool_says_it_has_none() -> None:
+    """D18: a job that asked for no keep-alive has no warm pool to update; the refusal says
+    so, naming the field and the rule."""
+    emu = emulator()
+    emu.create_training_job(**request("plain", keep_alive=None))
+    error = expect(
+        errors.ValidationException,
+        "UpdateTrainingJob",
+        emu.update_training_job,
+        TrainingJobName="plain",
+        ResourceConfig={"KeepAlivePeriodInSeconds": 60},
+    )
+    assert error.message == (
+        "ResourceConfig.KeepAlivePeriodInSeconds can be updated only while the training job's "
+        "warm pool status is Available; the warm pool of 'plain' is absent (the job has no "
+        "warm pool)."
+    )
+
+
+@pytest.mark.parametrize("field", ["ProfilerConfig", "ProfilerRuleConfigurations"])
+def test_profiler_update_after_the_job_ended_is_refused_naming_the_field(field: str) -> None:
+    """D18: ProfilerConfig and ProfilerRuleConfigurations can each be updated only while the
+    job is InProgress; either one alone is refused once it ended, naming that field."""
+    emu = available_job()
+    value: Any = (
+        {"ProfilingIntervalInMilliseconds": 1000}
+        if field == "ProfilerConfig"
+        else [{"RuleConfigurationName": "R", "RuleEvaluatorImage": "image"}]
+    )
+    error = expect(
+        errors.ValidationException,
+        "UpdateTrainingJob",
+        emu.update_training_job,
+        TrainingJobName="job-a",
+        **{field: value},
+    )
+    assert error.field == field
+    assert error.message == (
+        f"{field} can be updated only while the training job is InProgress; 'job-a' is Completed."
+    )
+
+
 def test_update_keep_alive_while_in_use_is_refused_naming_the_status() -> None:
     """D18: keep-alive can be updated only while the pool is Available."""
     emu = emulator()
@@ -841,6 +883,10 @@ def test_remote_debug_update_only_while_training() -> None:
         RemoteDebugConfig={"EnableRemoteDebug": True},
     )
     assert error.field == "RemoteDebugConfig"
+    assert error.message == (
+        "RemoteDebugConfig can be updated only while the training job's SecondaryStatus is "
+        "Downloading or Training; 'dbg' is Starting."
+    )
     emu.advance(200)  # Training now
     emu.update_training_job(TrainingJobName="dbg", RemoteDebugConfig={"EnableRemoteDebug": True})
     assert describe(emu, "dbg")["RemoteDebugConfig"] == {"EnableRemoteDebug": True}

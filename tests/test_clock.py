@@ -841,3 +841,21 @@ def test_an_event_due_at_the_last_second_of_the_range_is_next_and_fires() -> Non
     emu.run_until(end)
     assert describe(emu, "last")["SecondaryStatus"] == "Training"
     assert describe(emu, "last")["TrainingStartTime"] == LATEST
+
+
+def test_expiries_moved_to_one_instant_fire_in_job_creation_order() -> None:
+    """behaviour §4 / D5 / D18: pools whose keep-alive updates make them expire at the same
+    instant end in job creation order, not in the order of the updates."""
+    emu = emulator(training_seconds=600)
+    emu.create_training_job(**request("first", keep_alive=3000))
+    emu.create_training_job(**request("second", keep_alive=3000, role=OTHER_ROLE))
+    emu.advance(1000)  # both released at 780, Available
+    emu.update_training_job(
+        TrainingJobName="second", ResourceConfig={"KeepAlivePeriodInSeconds": 600}
+    )
+    emu.update_training_job(
+        TrainingJobName="first", ResourceConfig={"KeepAlivePeriodInSeconds": 600}
+    )
+    emu.advance(1000)  # both expire at 1380
+    ended = [e.job for e in emu.events.of_type(PoolTerminated)]
+    assert ended == ["first", "second"]

@@ -998,3 +998,15 @@ def test_not_emulated_message_names_the_operation_and_those_served() -> None:
         "CreateTrainingJob, DescribeTrainingJob, UpdateTrainingJob, StopTrainingJob, "
         "DeleteTrainingJob, ListTrainingJobs, AddTags, ListTags, DeleteTags"
     )
+
+
+def test_apply_patch_update_refuses_an_instance_type_that_is_not_a_str() -> None:
+    """behaviour §10.2 / D24: ``apply_patch_update(instance_type)`` takes a str or None; anything
+    else is refused with a message saying so, and no pool ends."""
+    emu = emulator()
+    emu.create_training_job(**request("job-1"))
+    emu.advance(1000)
+    with pytest.raises(errors.InvalidControlArgument) as caught:
+        emu.apply_patch_update(3)  # type: ignore[arg-type]
+    assert str(caught.value) == "apply_patch_update: instance_type must be a str or None, not 3"
+    assert pool_status(emu, "job-1") == "Available"
