@@ -102,6 +102,7 @@ def test_describe_unknown_job_is_validation_exception_not_found() -> None:
         TrainingJobName="nope",
     )
     assert error.message == NOT_FOUND
+    assert error.field == "TrainingJobName"
     assert str(error) == (
         "An error occurred (ValidationException) when calling the DescribeTrainingJob "
         "operation: Requested resource not found."
@@ -749,6 +750,7 @@ def test_empty_update_is_refused_with_awss_text() -> None:
         TrainingJobName="job-a",
     )
     assert error.message == EMPTY_UPDATE
+    assert error.field == "TrainingJobName"
 
 
 def test_update_of_unknown_job_is_not_found() -> None:
@@ -762,6 +764,7 @@ def test_update_of_unknown_job_is_not_found() -> None:
         ResourceConfig={"KeepAlivePeriodInSeconds": 0},
     )
     assert error.message == NOT_FOUND
+    assert error.field == "TrainingJobName"
 
 
 def test_update_response_carries_the_arn() -> None:
@@ -970,6 +973,7 @@ def test_stop_of_a_stopping_job_is_rejected() -> None:
     assert (
         error.message == "The request was rejected because the training job is in status Stopping."
     )
+    assert error.field == "TrainingJobName"
 
 
 def test_stop_of_unknown_job_is_not_found() -> None:

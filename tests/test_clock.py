@@ -859,3 +859,40 @@ def test_expiries_moved_to_one_instant_fire_in_job_creation_order() -> None:
     emu.advance(1000)  # both expire at 1380
     ended = [e.job for e in emu.events.of_type(PoolTerminated)]
     assert ended == ["first", "second"]
+
+
+def test_stops_completing_at_one_instant_release_in_job_creation_order() -> None:
+    """behaviour §4 / D5 / D9: jobs whose stops complete at the same instant are released in
+    job creation order, whatever order they were stopped in."""
+    emu = emulator(timing=Timing(stopping_seconds=30), training_seconds=None)
+    emu.create_training_job(**request("first", keep_alive=None))
+    emu.create_training_job(**request("second", keep_alive=None))
+    emu.advance(300)
+    emu.stop_training_job(TrainingJobName="second")
+    emu.stop_training_job(TrainingJobName="first")
+    emu.advance(30)
+    assert [e.job for e in emu.events.of_type(JobReleased)] == ["first", "second"]
+
+
+def test_a_stop_completing_at_t_sees_the_warm_pool_quota_freed_by_an_expiry_at_t() -> None:
+    """behaviour §4 / D5 / D9: a stop that completes at t is a release, so it comes after the
+    warm pool expiries due at t, even of a job created after it: with room for one retained
+    instance, the stopped job's cluster is kept because the other pool expired first."""
+    plans = {"stopped": None, "pool": seconds(100)}
+    emu = WarmPoolEmulator(
+        quotas={INSTANCE_TYPE: Quota(warm_pool=1)},
+        timing=Timing(cold_start_seconds=COLD, stopping_seconds=60),
+        workload=plans_by_name(plans),
+    )
+    emu.create_training_job(**request("stopped", keep_alive=600))
+    emu.create_training_job(**request("pool", keep_alive=340, role=OTHER_ROLE))
+    emu.advance(300)  # pool: trained 180..280, Available until 620
+    emu.advance(260)  # t=560
+    emu.stop_training_job(TrainingJobName="stopped")  # completes at 620
+    emu.advance(100)
+    assert pool_status(emu, "pool") == {
+        "Status": "Terminated",
+        "ResourceRetainedBillableTimeInSeconds": 340,
+    }
+    assert pool_status(emu, "stopped")["Status"] == "Available"
+    assert event_index(emu, PoolTerminated, "pool") < event_index(emu, JobReleased, "stopped")
