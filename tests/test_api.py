@@ -91,6 +91,21 @@ def names(response: dict[str, Any]) -> list[str]:
 # =============================================================================================
 
 
+def test_describe_of_a_name_given_as_a_str_subclass_finds_the_job() -> None:
+    """behaviour §9.2 / D35: a name given as a str subclass is read as its plain value at the
+    door, so it names the same job as the plain str."""
+
+    class Name(str):
+        def __str__(self) -> str:
+            return "something else"
+
+    emu = emulator()
+    emu.create_training_job(**request("job-a"))
+    body = emu.describe_training_job(TrainingJobName=Name("job-a"))
+    assert body["TrainingJobName"] == "job-a"
+    assert body["TrainingJobStatus"] == "InProgress"
+
+
 def test_describe_unknown_job_is_validation_exception_not_found() -> None:
     """behaviour §9 / D17: Describe of an unknown name -> ValidationException 'Requested resource
     not found.'."""

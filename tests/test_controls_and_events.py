@@ -359,8 +359,9 @@ def test_workload_returning_a_non_plan_is_a_type_error_without_state_change(retu
     bad = WarmPoolEmulator(workload=lambda _r: returned, quotas={INSTANCE_TYPE: Quota(warm_pool=1)})
     bad.advance(5)
     before = snapshot(bad)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError) as caught:
         bad.create_training_job(**request("x"))
+    assert str(caught.value) == f"the workload hook must return a JobPlan or None, not {returned!r}"
     assert snapshot(bad) == before
     assert bad.job_names() == []
 

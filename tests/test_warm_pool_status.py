@@ -333,6 +333,41 @@ def test_reuse_picks_pool_available_longest() -> None:
     assert pool_status(emu, "a") == reused(20, "d")
 
 
+@pytest.mark.parametrize("leaves", ["expires", "released", "reused"])
+def test_a_pool_that_leaves_available_leaves_the_other_matching_pools_available(
+    leaves: str,
+) -> None:
+    """behaviour §6.5 / D4: when one of several matching pools leaves Available (it expires, is
+    released by an update, or is reused), the others stay there for the next matching create,
+    the one Available longest first."""
+    keep = {"a": 3000, "b": 3000, "c": 600}
+    emu = emulator(
+        workload=plans_by_name({"a": JobPlan(600), "b": JobPlan(700), "c": JobPlan(800)})
+    )
+    for name in ("a", "b", "c"):
+        emu.create_training_job(**request(name, keep_alive=keep[name]))
+    emu.advance(1000)  # released at 780 (a), 880 (b), 980 (c): all Available
+    if leaves == "expires":
+        emu.advance(600)  # c expires at 1580
+    elif leaves == "released":
+        emu.update_training_job(TrainingJobName="c", ResourceConfig={"KeepAlivePeriodInSeconds": 0})
+    else:
+        emu.create_training_job(**request("x"))  # takes a, Available longest
+    gone = emu.warm_pool("a" if leaves == "reused" else "c")
+    assert gone is not None and gone.status == ("Reused" if leaves == "reused" else "Terminated")
+    emu.create_training_job(**request("d"))
+    emu.create_training_job(**request("e"))
+    reused_by = {}
+    for pool in ("a", "b", "c"):
+        view = emu.warm_pool(pool)
+        assert view is not None
+        reused_by[pool] = view.reused_by
+    if leaves == "reused":
+        assert reused_by == {"a": "x", "b": "d", "c": "e"}
+    else:
+        assert reused_by == {"a": "d", "b": "e", "c": None}
+
+
 def test_reuse_tie_equal_release_prefers_earlier_created_scheduled() -> None:
     """behaviour §6.5 / D4: equal release times (both by plan) → the job created first."""
     emu = emulator()
@@ -653,3 +688,22 @@ def test_guarantees_hold_after_every_call(
         now_total = emu.billing.total(include_open=True)
         assert now_total.retained_seconds >= total
         total = now_total.retained_seconds
+
+
+def test_a_pool_never_kept_says_why_never_launched_or_no_keep_alive() -> None:
+    """behaviour §6 / D10 / D11: a job stopped before its cluster launched ends Terminated with
+    reason NotLaunched; a job that took over a pool without asking for keep-alive ends
+    Terminated with reason NoKeepAlive (the event and ``warm_pool`` both say so)."""
+    emu = emulator(timing=Timing(stopping_seconds=0))
+    emu.create_training_job(**request("donor", keep_alive=600))
+    emu.advance(1000)
+    emu.create_training_job(**request("warm", keep_alive=None))  # takes donor's pool
+    emu.create_training_job(**request("early"))
+    emu.advance(10)
+    emu.stop_training_job(TrainingJobName="early")
+    emu.advance(1000)
+    reasons = {e.job: e.reason for e in emu.events.of_type(PoolTerminated)}
+    assert reasons == {"early": "NotLaunched", "warm": "NoKeepAlive"}
+    for name, reason in reasons.items():
+        view = emu.warm_pool(name)
+        assert view is not None and (view.status, view.reason) == ("Terminated", reason)
