@@ -984,9 +984,9 @@ def test_fail_training_job_refuses_what_cannot_be_a_failure_reason() -> None:
     body = describe(emu, "job-1")
     assert body["FailureReason"] == "AlgorithmError: " + longest
     assert len(body["FailureReason"]) == 1024
-    with pytest.raises(errors.ControlError) as caught:
+    with pytest.raises(errors.ControlError) as refused:
         emu.fail_training_job("job-1")
-    assert str(caught.value) == (
+    assert str(refused.value) == (
         "fail_training_job: 'job-1' is Failed; a job can be failed only while it is InProgress"
     )
 
