@@ -106,6 +106,16 @@ def test_describe_of_a_name_given_as_a_str_subclass_finds_the_job() -> None:
     assert body["TrainingJobStatus"] == "InProgress"
 
 
+def test_describe_with_another_member_than_the_name_is_refused_even_if_it_names_a_job() -> None:
+    """behaviour §9.2 / D15: a DescribeTrainingJob request is checked against the model: a
+    request whose only member is not TrainingJobName is refused, whatever its value names."""
+    emu = emulator()
+    emu.create_training_job(**request("job-a"))
+    with pytest.raises(errors.ValidationException) as caught:
+        emu.describe_training_job(TrainingJobname="job-a")
+    assert caught.value.operation == "DescribeTrainingJob"
+
+
 def test_describe_unknown_job_is_validation_exception_not_found() -> None:
     """behaviour §9 / D17: Describe of an unknown name -> ValidationException 'Requested resource
     not found.'."""

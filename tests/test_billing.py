@@ -313,6 +313,17 @@ def test_include_open_adds_available_pools_as_if_they_ended_now() -> None:
     assert emu.billing.total(include_open=True).retained_seconds == 321
 
 
+def test_billable_seconds_ignore_less_than_a_microsecond_over_a_whole_second() -> None:
+    """behaviour §4 / D6: durations are rounded to the microsecond (the timestamps' resolution)
+    before they are rounded up, so less than a microsecond over a whole second adds nothing,
+    and a microsecond or more adds a second."""
+    assert billable_seconds(600.0000004) == 600
+    assert billable_seconds(0.0000004) == 0
+    assert billable_seconds(600.000002) == 601
+    assert billable_seconds(0.5) == 1
+    assert billable_seconds(1.5) == 2
+
+
 # --- cost ------------------------------------------------------------------------------------
 
 

@@ -185,8 +185,11 @@ def test_duplicate_name_of_a_running_job_is_resource_in_use() -> None:
     emu.create_training_job(**request("dup"))
     error = refuse(emu, request("dup", volume_size=99), errors.ResourceInUse)
     assert error.code == "ResourceInUse"
-    assert "already exists" in error.message
-    assert "training-job/dup" in error.message
+    assert error.message == (
+        "Training job names must be unique within an AWS account and region, and a training "
+        "job with this name already exists "
+        "(arn:aws:sagemaker:us-east-1:123456789012:training-job/dup)"
+    )
 
 
 def test_duplicate_name_of_a_completed_job_is_still_resource_in_use() -> None:

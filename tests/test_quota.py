@@ -568,3 +568,23 @@ def test_ledger_answers_whether_a_create_or_a_retention_would_fit() -> None:
     assert ledger.can_retain("ml.c5.xlarge", 1)
     assert not ledger.can_retain("ml.c5.xlarge", 2)
     assert not ledger.can_retain("ml.p3.2xlarge", 1)  # the default warm pool limit is 0
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "quota", "message"),
+    [
+        ("", Quota(), "instance type must be a non-empty str, not ''"),
+        (5, Quota(), "instance type must be a non-empty str, not 5"),
+        ("ml.m5.xlarge", 2, "quota for ml.m5.xlarge must be a Quota, not 2"),
+    ],
+)
+def test_a_limit_is_set_only_for_an_instance_type_name_and_a_quota(
+    instance_type: Any, quota: Any, message: str
+) -> None:
+    """behaviour §7 / D14: limits are given per instance type (a non-empty str) as a Quota;
+    anything else is a TypeError naming what is wrong, and no limit changes."""
+    ledger = QuotaLedger()
+    with pytest.raises(TypeError) as caught:
+        ledger[instance_type] = quota
+    assert str(caught.value) == message
+    assert list(ledger) == []
