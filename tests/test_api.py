@@ -1670,6 +1670,42 @@ def test_list_time_filters_take_every_iso_8601_form_the_request_check_accepts(st
     assert [summary["TrainingJobName"] for summary in listed] == ["late"]
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "error", "message"),
+    [
+        ("limits", 5, TypeError, "limits must be a Limits, not 5"),
+        ("timing", 5, TypeError, "timing must be a Timing, not 5"),
+        ("workload", 5, TypeError, "workload must be callable or None, not 5"),
+        ("clock", 5, TypeError, "clock must be a VirtualClock, not 5"),
+        ("region", 5, ValueError, "region must look like 'us-east-1', not 5"),
+        ("region", "", ValueError, "region must look like 'us-east-1', not ''"),
+        ("region", "us east 1", ValueError, "region must look like 'us-east-1', not 'us east 1'"),
+        ("account", "12345", ValueError, "account must be 12 digits, not '12345'"),
+        ("account", "12345678901x", ValueError, "account must be 12 digits, not '12345678901x'"),
+        ("account", 123456789012, ValueError, "account must be 12 digits, not 123456789012"),
+    ],
+)
+def test_an_emulator_setting_of_the_wrong_kind_is_refused_naming_it(
+    setting: str, value: Any, error: type[Exception], message: str
+) -> None:
+    """behaviour §2 / §10: each setting of ``WarmPoolEmulator`` is checked when it is built: a
+    wrong one is refused with an error that names it and says what it must be."""
+    with pytest.raises(error) as caught:
+        WarmPoolEmulator(**{setting: value})
+    assert str(caught.value) == message
+
+
+def test_an_emulator_shows_the_settings_it_was_built_with() -> None:
+    """behaviour §10: ``limits`` and ``timing`` are the ones the emulator was built with, and a
+    region and account of the right form name its ARNs."""
+    timing = Timing(cold_start_seconds=7, warm_start_seconds=3, stopping_seconds=1)
+    emu = WarmPoolEmulator(timing=timing, region="eu-west-1", account="210987654321")
+    assert emu.timing is timing
+    assert emu.create_training_job(**request("a"))["TrainingJobArn"] == (
+        "arn:aws:sagemaker:eu-west-1:210987654321:training-job/a"
+    )
+
+
 def test_fresh_builds_an_emulator_with_the_same_settings_and_no_state() -> None:
     clock = VirtualClock(datetime(2030, 5, 1, tzinfo=timezone.utc), now=100)
     emu = emulator(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -9,7 +10,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import INSTANCE_TYPE, OTHER_ROLE, emulator, pool_status, request
-from warmpool import JobPlan, Quota, QuotaLedger, QuotaUsage, Timing, WarmPoolEmulator, errors
+from warmpool import (
+    BillingLedger,
+    JobPlan,
+    Quota,
+    QuotaLedger,
+    QuotaUsage,
+    Timing,
+    VirtualClock,
+    WarmPoolEmulator,
+    errors,
+)
 from warmpool.events import PoolTerminated, QuotaRefused
 
 OTHER_TYPE = "ml.c5.xlarge"
@@ -279,6 +290,34 @@ def test_default_quota_is_unlimited_training_and_no_warm_pool() -> None:
     assert emu.quotas["ml.p3.2xlarge"] == Quota(training=None, warm_pool=0)
     assert emu.quotas.usage("ml.p3.2xlarge") == QuotaUsage("ml.p3.2xlarge", Quota(), 0, 0)
     assert QuotaLedger().default == Quota()
+
+
+def test_a_default_quota_applies_to_every_unlisted_instance_type() -> None:
+    """D14: ``default_quota`` (of an emulator or a ledger) is the limits of every instance type
+    that has none of its own: a job of an unlisted type keeps its pool within it."""
+    emu = emulator(quotas={}, default_quota=Quota(training=4, warm_pool=2))
+    assert emu.quotas.default == Quota(training=4, warm_pool=2)
+    assert emu.quotas["ml.p3.2xlarge"] == Quota(training=4, warm_pool=2)
+    emu.create_training_job(**request("a", instance_type="ml.p3.2xlarge", instance_count=2))
+    emu.advance(1000)
+    assert pool_status(emu, "a") == "Available"
+    assert QuotaLedger(default=Quota(warm_pool=3))["ml.c5.xlarge"] == Quota(warm_pool=3)
+    with pytest.raises(TypeError) as caught:
+        QuotaLedger(default=3)  # type: ignore[arg-type]
+    assert str(caught.value) == "default must be a Quota, not 3"
+
+
+@pytest.mark.parametrize("owner", [QuotaLedger, BillingLedger])
+def test_a_ledger_refuses_a_lock_that_is_not_re_entrant_naming_itself(owner: Any) -> None:
+    """D34: a ledger's ``lock`` must be re-entrant (its public methods call one another); a
+    plain Lock is refused with a TypeError that names the ledger."""
+    plain: Any = threading.Lock()
+    args = () if owner is QuotaLedger else (VirtualClock(),)
+    with pytest.raises(TypeError) as caught:
+        owner(*args, lock=plain)
+    assert str(caught.value).startswith(
+        f"{owner.__name__}: lock must be a re-entrant lock such as threading.RLock(), not "
+    )
 
 
 # --- changing limits at run time -------------------------------------------------------------
