@@ -627,3 +627,16 @@ def test_a_limit_is_set_only_for_an_instance_type_name_and_a_quota(
         ledger[instance_type] = quota
     assert str(caught.value) == message
     assert list(ledger) == []
+
+
+def test_a_quota_limit_is_a_whole_number_of_instances_naming_the_limit() -> None:
+    """behaviour §7 / D14: each limit of a Quota is an int >= 0 (training may also be None);
+    anything else is refused with an error naming the limit and the rule."""
+    with pytest.raises(TypeError) as not_int:
+        Quota(training="4")  # type: ignore[arg-type]
+    assert str(not_int.value) == "Quota.training must be an int (instances), not '4'"
+    with pytest.raises(TypeError) as a_bool:
+        Quota(warm_pool=True)
+    assert str(a_bool.value) == "Quota.warm_pool must be an int (instances), not True"
+    with pytest.raises(ValueError, match=r"^Quota\.warm_pool must be >= 0 instances, not -1$"):
+        Quota(warm_pool=-1)
