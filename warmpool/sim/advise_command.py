@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from warmpool import Timing
 
 from .advise import GROUPINGS, MAX_IDENTITIES, Advice, AdviceError, advise
-from .command import LIMITS, _quotas, add_workload_options
+from .command import LIMITS, _positive_int, _quotas, add_workload_options
 from .loaders import load
 from .trace import TraceError
 
@@ -28,16 +28,6 @@ under the same --quota, --limits and timing. Needs --price for every instance ty
 trace. Savings are scaled to a month: savings x 30 days / the trace's span (first submit to
 last, at least a day). See docs/policies.md. By default --group-by auto advises per identity
 up to {MAX_IDENTITIES} identities."""
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
-    return value
 
 
 def add_advise_parser(commands: Any) -> None:

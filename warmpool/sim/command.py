@@ -58,6 +58,17 @@ def _type_value(kind: Callable[[str], Any], what: str) -> Callable[[str], tuple[
     return parse
 
 
+def _positive_int(text: str) -> int:
+    """A command-line whole number >= 1 (sweep's --workers, advise's --max-identities)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
+    return value
+
+
 def _non_negative_int(text: str) -> int:
     try:
         value = int(text)

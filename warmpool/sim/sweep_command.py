@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from warmpool import Timing
 
-from .command import LIMITS, _non_negative_int, _quotas, add_workload_options
+from .command import LIMITS, _non_negative_int, _positive_int, _quotas, add_workload_options
 from .policies import POLICY_NAMES, PolicyError
 from .sweep import Setting, SweepResult, SweepRow, check_plot_path, sweep
 from .trace import TraceError
@@ -63,16 +63,6 @@ def _policies(text: str) -> list[str]:
     return names
 
 
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
-    return value
-
-
 def add_sweep_parser(commands: Any) -> None:
     """Add ``sweep`` to the ``warmpool`` command's subcommands."""
     parser = commands.add_parser(
@@ -108,7 +98,7 @@ def add_sweep_parser(commands: Any) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
-        type=_workers,
+        type=_positive_int,
         default=None,
         metavar="N",
         help="replays at once, each in a worker process (default: one per CPU, at most one per "
