@@ -473,6 +473,18 @@ class _Replayer:
         """What every row with this configuration shares: its request but the name, and the
         tallies it counts in."""
         keep_alive = row.keep_alive_seconds if self.keep_alive is None else self.keep_alive
+        template, _, label, by_type = self._template(row, keep_alive)
+        known = (template, by_type, self.by_identity[label], bool(keep_alive))
+        if len(self.configs) >= _CONFIGS:
+            self.configs.clear()
+        self.configs[config] = known
+        return known
+
+    def _template(
+        self, row: TraceJob, keep_alive: int | None
+    ) -> tuple[dict[str, Any], IdentityKey, str, _Tally]:
+        """The row's request but its name, its identity key and label, and its instance
+        type's tally (made the first time they are met)."""
         template = request_for(row, "", keep_alive)
         del template["TrainingJobName"]
         key = identity_key(template)
@@ -482,11 +494,7 @@ class _Replayer:
         by_type = self.by_type.get(row.instance_type)
         if by_type is None:
             by_type = self.by_type[row.instance_type] = _Tally()
-        known = (template, by_type, self.by_identity[label], bool(keep_alive))
-        if len(self.configs) >= _CONFIGS:
-            self.configs.clear()
-        self.configs[config] = known
-        return known
+        return template, key, label, by_type
 
     def _label(self, request: Mapping[str, Any], key: IdentityKey, instance_type: str) -> str:
         label = identity_label(request)
@@ -658,15 +666,7 @@ class _PolicyReplayer(_Replayer):
     def _choose(self, row: TraceJob, config: tuple[Any, ...]) -> _Choice:
         """What every row with this configuration shares: its request but the name and the
         keep-alive, its tallies, its identity, and its cost model figures."""
-        template = request_for(row, "", None)
-        del template["TrainingJobName"]
-        key = identity_key(template)
-        label = self.labels.get(key)
-        if label is None:
-            label = self._label(template, key, row.instance_type)
-        by_type = self.by_type.get(row.instance_type)
-        if by_type is None:
-            by_type = self.by_type[row.instance_type] = _Tally()
+        template, key, label, by_type = self._template(row, None)
         model = self.cost_model
         known: _Choice = (
             template,
