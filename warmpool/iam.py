@@ -100,6 +100,8 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
+from ._json import strict_loads
+
 __all__ = [
     "SUPPORTED_OPERATORS",
     "Condition",
@@ -459,24 +461,9 @@ class Policy:
 # --------------------------------------------------------------------------------------------
 
 
-def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"policy JSON repeats the key {_show(key)} within one object")
-        result[key] = value
-    return result
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"policy JSON contains {name}, which is not a JSON number")
-
-
 def _load_json(text: str) -> Any:
     try:
-        return json.loads(
-            text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
-        )
+        return strict_loads(text, "policy JSON")
     except json.JSONDecodeError as exc:
         raise ValueError(f"policy document is not valid JSON: {exc}") from None
 

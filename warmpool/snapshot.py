@@ -44,6 +44,7 @@ from typing import Any, Final, NoReturn, Protocol, TypeVar
 import attrs
 
 from . import lifecycle as lc
+from ._json import strict_loads
 from .billing import (
     RETAINED_ENDINGS,
     BillingLedger,
@@ -527,27 +528,12 @@ def read_snapshot(path: str | os.PathLike[str]) -> dict[str, Any]:
     with open(path, encoding="utf-8") as stream:
         text = stream.read()
     try:
-        document = json.loads(
-            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant
-        )
+        document = strict_loads(text, "JSON")
     except (ValueError, RecursionError) as error:
         raise SnapshotError("", f"{os.fspath(path)} is not a JSON document ({error})") from None
     if not isinstance(document, dict):
         raise SnapshotError("", f"{os.fspath(path)} holds {_kind(document)}, not a JSON object")
     return document
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"the key {key!r} appears twice in one object")
-        result[key] = value
-    return result
-
-
-def _no_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a number JSON allows")
 
 
 # ------------------------------------------------------------------------------------------------
