@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import sys
+import types
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from warmpool import JobPlan, Quota, WarmPoolEmulator
@@ -175,3 +178,17 @@ def run_cli(*argv: str, stderr: io.StringIO | None = None) -> tuple[int, str, st
     finally:
         sys.stdout, sys.stderr = old
     return status, out.getvalue(), err.getvalue()
+
+
+def load_example(path: Path) -> types.ModuleType:
+    """A script of examples/ as a module (examples/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"warmpool_example_{path.stem}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    return module

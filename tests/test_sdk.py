@@ -6,7 +6,6 @@ Experiments ``Run`` whose calls moto answers around estimators the emulator trai
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import tempfile
 import time
@@ -19,6 +18,7 @@ from unittest import mock
 
 import pytest
 
+from tests import factories
 from tests.conftest import require
 from warmpool import JobPlan, Quota, WarmPoolEmulator, identity_key
 from warmpool.aws import DEFAULT_TIME_MODULES, OPERATIONS, VirtualTime, mock_sagemaker
@@ -35,17 +35,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sdk_estimator.p
 
 
 def load_example() -> types.ModuleType:
-    """examples/sdk_estimator.py as a module (examples/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("warmpool_example_sdk_estimator", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return module
+    return factories.load_example(EXAMPLE)
 
 
 example = load_example()

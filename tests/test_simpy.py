@@ -10,7 +10,6 @@ traces through SimPy processes and checks the run equals the plain replay of the
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 import types
@@ -22,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests import factories
 from tests.conftest import require
 from warmpool import JobPlan, Quota, Timing, VirtualClock, WarmPoolEmulator, identity_key
 from warmpool.errors import ControlError, InvalidControlArgument, ResourceLimitExceeded
@@ -801,17 +801,7 @@ def test_simpy_runs_of_random_traces_equal_the_plain_replay(
 
 
 def load_example() -> types.ModuleType:
-    """examples/simpy_team.py as a module (examples/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("warmpool_example_simpy_team", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return module
+    return factories.load_example(EXAMPLE)
 
 
 def test_the_team_example_counts_what_the_emulator_did() -> None:
