@@ -19,6 +19,7 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
@@ -507,14 +508,8 @@ class _Matching:
 
 
 def _first_at_or_after(values: list[float], at: float, start: int) -> float | None:
-    low, high = start, len(values)
-    while low < high:
-        middle = (low + high) // 2
-        if values[middle] < at:
-            low = middle + 1
-        else:
-            high = middle
-    return values[low] if low < len(values) else None
+    index = bisect_left(values, at, start)
+    return values[index] if index < len(values) else None
 
 
 def optimum(
