@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from warmpool import Timing
 
 from .advise import GROUPINGS, MAX_IDENTITIES, Advice, AdviceError, advise
-from .command import LIMITS, _positive_int, _quotas, add_workload_options
+from .command import LIMITS, _positive_int, _quotas, add_workload_options, report_skipped
 from .loaders import load
 from .trace import TraceError
 
@@ -102,12 +102,7 @@ def run_advise(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     except (OSError, TraceError) as error:
         print(f"warmpool advise: {error}", file=stderr)
         return 1
-    skipped = {reason: count for reason, count in trace.skipped.items() if count}
-    if skipped:
-        counts = ", ".join(
-            f"{count:,} {reason.replace('_', ' ')}" for reason, count in skipped.items()
-        )
-        print(f"warmpool advise: rows of {args.trace} left out: {counts}", file=stderr)
+    report_skipped("advise", args.trace, trace.skipped, stderr)
     if args.json:
         json.dump(advice.to_dict(), stdout, indent=2)
         stdout.write("\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
 from warmpool import Limits, Quota, Timing, WarmPoolEmulator
@@ -181,6 +181,15 @@ def add_workload_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def report_skipped(command: str, trace: object, skipped: Mapping[str, int], stderr: TextIO) -> None:
+    """Say on ``stderr`` how many rows a loader left out of ``trace``, and why (if any)."""
+    counts = ", ".join(
+        f"{count:,} {reason.replace('_', ' ')}" for reason, count in skipped.items() if count
+    )
+    if counts:
+        print(f"warmpool {command}: rows of {trace} left out: {counts}", file=stderr)
+
+
 def add_replay_parser(commands: Any) -> None:
     """Add ``replay`` to the ``warmpool`` command's subcommands."""
     parser = commands.add_parser(
@@ -318,12 +327,7 @@ def run_replay(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return 1
     if progress is not None:
         progress.close()
-    skipped = {reason: count for reason, count in trace.skipped.items() if count}
-    if skipped:
-        counts = ", ".join(
-            f"{count:,} {reason.replace('_', ' ')}" for reason, count in skipped.items()
-        )
-        print(f"warmpool replay: rows of {args.trace} left out: {counts}", file=stderr)
+    report_skipped("replay", args.trace, trace.skipped, stderr)
     if recorders:
         try:
             recorders[0].render(args.timeline)

@@ -14,7 +14,14 @@ from typing import Any, TextIO
 
 from warmpool import Timing
 
-from .command import LIMITS, _non_negative_int, _positive_int, _quotas, add_workload_options
+from .command import (
+    LIMITS,
+    _non_negative_int,
+    _positive_int,
+    _quotas,
+    add_workload_options,
+    report_skipped,
+)
 from .policies import POLICY_NAMES, PolicyError
 from .sweep import Setting, SweepResult, SweepRow, check_plot_path, sweep
 from .trace import TraceError
@@ -230,12 +237,7 @@ def run_sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             client.close()
     if progress is not None:
         progress.close()
-    skipped = {reason: count for reason, count in result.skipped.items() if count}
-    if skipped:
-        counts = ", ".join(
-            f"{count:,} {reason.replace('_', ' ')}" for reason, count in skipped.items()
-        )
-        print(f"warmpool sweep: rows of {args.trace} left out: {counts}", file=stderr)
+    report_skipped("sweep", args.trace, result.skipped, stderr)
     if args.plot is not None:
         try:
             result.render(args.plot)
