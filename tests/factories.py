@@ -192,3 +192,17 @@ def load_example(path: Path) -> types.ModuleType:
     finally:
         del sys.modules[spec.name]
     return module
+
+
+def helios_log_with_a_cpu_only_row(directory: Path) -> Path:
+    """A Helios ``cluster_log.csv`` of three jobs, the second without GPUs (a loader leaves
+    it out as ``cpu only``)."""
+    log = directory / "cluster_log.csv"
+    log.write_text(
+        "job_id,user,vc,gpu_num,cpu_num,node_num,state,submit_time,start_time,end_time,"
+        "duration,queue\n"
+        "1,u1,v,1,1,1,COMPLETED,2020-06-09 18:41:01,,,3600,0\n"
+        "2,u1,v,0,4,1,COMPLETED,2020-06-09 18:42:01,,,60,0\n"
+        "3,u1,v,1,1,1,COMPLETED,2020-06-09 19:45:01,,,600,0\n"
+    )
+    return log

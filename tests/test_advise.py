@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests import factories
 from tests.factories import run_cli
 from warmpool import Limits, Quota, Timing
 from warmpool.sim import (
@@ -666,14 +667,7 @@ def test_warmpool_advise_a_trace_it_cannot_read_exits_1(tmp_path: Path) -> None:
 
 def test_warmpool_advise_reports_the_rows_a_loader_left_out(tmp_path: Path) -> None:
     """behaviour §13.2 / D39, D46: rows a loader skipped are counted on standard error."""
-    log = tmp_path / "cluster_log.csv"
-    log.write_text(
-        "job_id,user,vc,gpu_num,cpu_num,node_num,state,submit_time,start_time,end_time,"
-        "duration,queue\n"
-        "1,u1,v,1,1,1,COMPLETED,2020-06-09 18:41:01,,,3600,0\n"
-        "2,u1,v,0,4,1,COMPLETED,2020-06-09 18:42:01,,,60,0\n"
-        "3,u1,v,1,1,1,COMPLETED,2020-06-09 19:45:01,,,600,0\n"
-    )
+    log = factories.helios_log_with_a_cpu_only_row(tmp_path)
     status, out, err = run_cli(
         "advise", str(log), "--layout", "helios", "--price", "ml.g5.xlarge=1.41"
     )
