@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/compare.py N [--rounds 3] [--identities 300] [--seed 0]
+    python benchmarks/compare.py N [--rounds 3] [--identities 300] [--seed 0] [--floor]
 
 Each round runs ``benchmarks/replay.py N`` (the emulator) and ``benchmarks/baseline.py N``
 (the plain loop, same trace, same driver), each in a fresh Python process, so that neither
@@ -11,6 +11,10 @@ emulator first, round 2: baseline first, ...), so a machine that slows down or s
 the run does not favour either side. Each process times its own replay (``wall_seconds`` and
 ``cpu_seconds``: the replay only, not the interpreter's start-up, the imports or the emulator's
 one-off warm-up).
+
+With ``--floor``, each round also runs ``benchmarks/floor.py N`` (the least an emulator must
+do per job, see that script), the three taking turns to go first, and the report adds the
+floor's medians and its ratios to the baseline and the emulator's to it.
 
 The runs must agree: every run of both must report the same ``reused``, ``warm_starts``,
 ``cold_starts``, ``failed`` and ``end_seconds``; if one does not, the command says which and
@@ -40,6 +44,8 @@ __all__ = ["Run", "main", "run_once"]
 HERE: Final = Path(__file__).resolve().parent
 EMULATOR: Final = HERE / "replay.py"
 BASELINE: Final = HERE / "baseline.py"
+FLOOR: Final = HERE / "floor.py"
+LABELS: Final = {EMULATOR: "emulator", BASELINE: "baseline", FLOOR: "floor"}
 #: The fields both scripts print that must be equal for the same trace.
 RESULT_FIELDS: Final = ("reused", "warm_starts", "cold_starts", "failed", "end_seconds")
 
@@ -86,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
         "--identities", type=_positive, default=300, help="job streams (default 300)"
     )
     parser.add_argument("--seed", type=int, default=0, help="trace seed (default 0)")
+    parser.add_argument(
+        "--floor", action="store_true", help="also run floor.py in each round and report it"
+    )
     return parser
 
 
@@ -100,11 +109,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"jobs: {n}\nidentities: {args.identities}\nseed: {args.seed}\nrounds: {args.rounds}")
     emulator: list[Run] = []
     baseline: list[Run] = []
+    floor: list[Run] = []
     agreed: tuple[str, ...] | None = None
     for number in range(1, args.rounds + 1):
-        emulator_first = number % 2 == 1
-        order = ((EMULATOR, emulator), (BASELINE, baseline))
-        for script, runs in order if emulator_first else order[::-1]:
+        order = [(EMULATOR, emulator), (BASELINE, baseline)]
+        if args.floor:  # the three take turns to go first: E F B, F B E, B E F, ...
+            order.insert(1, (FLOOR, floor))
+            turn = (number - 1) % 3
+            order = order[turn:] + order[:turn]
+        elif number % 2 == 0:
+            order.reverse()
+        for script, runs in order:
             run = run_once(script, n, args.identities, args.seed)
             if agreed is None:
                 agreed = run.results
@@ -120,10 +135,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"pair_{number}: emulator {emu.wall:.3f} s, baseline {base.wall:.3f} s, "
             f"ratio {emu.wall / base.wall:.2f}; cpu {emu.cpu:.3f} s / {base.cpu:.3f} s, "
-            f"ratio {emu.cpu / base.cpu:.2f} ({'emulator' if emulator_first else 'baseline'} "
-            "first)",
+            f"ratio {emu.cpu / base.cpu:.2f} ({LABELS[order[0][0]]} first)",
             flush=True,
         )
+        if args.floor:
+            low = floor[-1]
+            print(
+                f"floor_{number}: floor {low.wall:.3f} s, cpu {low.cpu:.3f} s, cpu ratio to "
+                f"the baseline {low.cpu / base.cpu:.2f}, the emulator's to it "
+                f"{emu.cpu / low.cpu:.2f}",
+                flush=True,
+            )
     assert agreed is not None
     median = statistics.median
     wall_e, wall_b = median(r.wall for r in emulator), median(r.wall for r in baseline)
@@ -141,6 +163,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"emulator_rss_per_job: {median(r.rss_per_job for r in emulator):.0f} bytes",
         f"baseline_rss_per_job: {median(r.rss_per_job for r in baseline):.0f} bytes",
     ]
+    if args.floor:
+        triples = list(zip(emulator, floor, baseline, strict=True))
+        lines += [
+            f"floor_median_seconds: {median(r.wall for r in floor):.3f}",
+            f"floor_median_cpu_seconds: {median(r.cpu for r in floor):.3f}",
+            f"floor_median_cpu_ratio: {median(f.cpu / b.cpu for _, f, b in triples):.2f}",
+            "emulator_to_floor_median_cpu_ratio: "
+            f"{median(e.cpu / f.cpu for e, f, _ in triples):.2f}",
+            f"floor_rss_per_job: {median(r.rss_per_job for r in floor):.0f} bytes",
+        ]
     print("\n".join(lines), flush=True)
     return 0
 

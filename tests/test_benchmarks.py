@@ -552,3 +552,80 @@ def test_trace_replay_prints_every_field(
         fields["warm_starts"],
         fields["end_seconds"],
     )
+
+
+# -- the floor --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def floor_module() -> ModuleType:
+    return load("floor")
+
+
+@pytest.mark.parametrize(
+    ("n", "identities", "seed", "warm_pool_quota"),
+    [(2000, 300, 0, 100_000), (3000, 20, 7, 100_000), (1500, 30, 2, 4)],
+)
+def test_floor_does_the_emulators_work(
+    replay_module: ModuleType,
+    floor_module: ModuleType,
+    n: int,
+    identities: int,
+    seed: int,
+    warm_pool_quota: int,
+) -> None:
+    """``floor.py`` is a lower bound on an emulator only if it does the emulator's work: the
+    same results, a record of every job, the same number of events of each kind and the same
+    billing (training and retained intervals, and their billable seconds, §8)."""
+    held: list[WarmPoolEmulator] = []
+    floors: list[Any] = []
+    emulated = replay_module.replay(
+        n,
+        identities=identities,
+        seed=seed,
+        warm_pool_quota=warm_pool_quota,
+        on_done=held.append,
+    )
+    floored = floor_module.floor(
+        n, identities=identities, seed=seed, warm_pool_quota=warm_pool_quota, on_done=floors.append
+    )
+    assert {k: getattr(floored, k) for k in RESULTS} == {k: getattr(emulated, k) for k in RESULTS}
+    emu, pools = held[0], floors[0]
+    assert len(pools._jobs) == len(emu.job_names()) == n
+    assert Counter(floor_module.EVENT_NAMES[r[0]] for r in pools._events) == Counter(
+        type(event).__name__ for event in emu.events
+    )
+    assert len(pools._training_rows) == len(emu.billing.training)
+    assert sum(row[-1] for row in pools._training_rows) == sum(
+        i.billable_seconds for i in emu.billing.training
+    )
+    assert len(pools._retained_rows) == len(emu.billing.retained)
+    assert sum(row[-1] for row in pools._retained_rows) == sum(
+        i.billable_seconds for i in emu.billing.retained
+    )
+    if warm_pool_quota < 100_000:
+        assert any(r[0] == floor_module.REFUSED for r in pools._events)
+
+
+def test_floor_prints_the_baselines_fields(
+    floor_module: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fields = run(cast(Main, floor_module.main), capsys, "300", "--identities", "30")
+    assert set(fields) == set(FIELDS) - set(REPLAY_ONLY)
+    assert int(fields["warm_starts"]) + int(fields["cold_starts"]) == 300
+    with pytest.raises(SystemExit):
+        floor_module.main(["0"])
+
+
+def test_compare_with_the_floor_runs_all_three_in_turn(capsys: pytest.CaptureFixture[str]) -> None:
+    """``compare.py --floor`` adds ``floor.py`` to each round, the three taking turns to go
+    first, and reports the floor's ratios."""
+    fields = run(cast(Main, load("compare").main), capsys, "200", "--rounds", "3", "--floor")
+    assert [fields[f"pair_{k}"].rsplit("(", 1)[1] for k in (1, 2, 3)] == [
+        "emulator first)",
+        "floor first)",
+        "baseline first)",
+    ]
+    assert fields["floor_3"].startswith("floor ")
+    for key in ("floor_median_cpu_ratio", "emulator_to_floor_median_cpu_ratio"):
+        assert float(fields[key]) > 0
