@@ -910,5 +910,8 @@ class EmulatorMachine(WarmPoolInvariants):
         ) == model.billing()
 
 
-EmulatorMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=40)
+# From the TestCase's own settings: WarmPoolMachine's TestCase leaves out the explain phase.
+EmulatorMachine.TestCase.settings = settings(
+    EmulatorMachine.TestCase.settings, max_examples=100, stateful_step_count=40
+)
 TestEmulatorAgainstModel = EmulatorMachine.TestCase

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
-from hypothesis.stateful import invariant, run_state_machine_as_test
+from hypothesis.stateful import invariant, rule, run_state_machine_as_test
 
 from tests.conftest import require
 from tests.contract import ROOT
@@ -33,6 +33,7 @@ from warmpool.events import PoolReused
 from warmpool.sim import load_trace, replay, write_trace
 from warmpool.testing import (
     POOL_MOVES,
+    WarmPoolInvariants,
     WarmPoolMachine,
     assert_billable_seconds,
     assert_pool_status,
@@ -615,6 +616,33 @@ def test_warm_pool_machine_holds_the_guarantees_of_section_11() -> None:
     run_state_machine_as_test(
         WarmPoolMachine, settings=settings(max_examples=30, stateful_step_count=30)
     )
+
+
+def test_machine_test_cases_leave_out_hypothesis_explain_phase() -> None:
+    """A failing machine reports in seconds, not minutes: the ``TestCase`` of the machine, of a
+    subclass and of a machine with rules of its own on the invariants runs every phase of the
+    profile but ``explain`` (which replays the shrunk steps hundreds of times), and settings
+    derived from it keep it so."""
+
+    class Mine(WarmPoolMachine):
+        pass
+
+    class OwnRules(WarmPoolInvariants):
+        @rule()
+        def nothing(self) -> None:
+            pass
+
+    derived = settings(Mine.TestCase.settings, stateful_step_count=5)
+    for phases in (
+        WarmPoolMachine.TestCase.settings.phases,
+        Mine.TestCase.settings.phases,
+        OwnRules.TestCase.settings.phases,
+        derived.phases,
+    ):
+        assert Phase.explain not in phases
+        assert {Phase.generate, Phase.shrink} <= set(phases)
+    assert Mine.TestCase.settings.deadline is None  # Hypothesis's own default for machines
+    assert derived.stateful_step_count == 5
 
 
 def test_machine_reaches_reuse_expiry_and_quota_refusals() -> None:

@@ -39,10 +39,11 @@ now: a is Completed, WarmPoolStatus {'Status': 'Terminated',
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Final, NamedTuple
 
+from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -379,9 +380,18 @@ class WarmPoolInvariants(RuleBasedStateMachine):
 
     A failure names the job and shows its :func:`pool_timeline`. Replacing ``self.emu`` starts
     the checks afresh on the new emulator. :class:`WarmPoolMachine` adds rules.
+
+    The ``TestCase`` of every subclass leaves out Hypothesis's ``explain`` phase, which on a
+    failing machine of this size replays the shrunk steps hundreds of times (minutes) to
+    annotate them; the other phases, and the settings of your profile, stay as they are.
     """
 
     emu: WarmPoolEmulator
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        case = cls.TestCase
+        case.settings = settings(case.settings, phases=_without_explain(case.settings.phases))
 
     def __init__(self) -> None:
         super().__init__()
@@ -640,6 +650,11 @@ class _Strategies(NamedTuple):
     requests: st.SearchStrategy[dict[str, Any]]
     plans: st.SearchStrategy[JobPlan | None]
     invalid: st.SearchStrategy[wst.InvalidRequest]
+
+
+def _without_explain(phases: Iterable[Phase]) -> tuple[Phase, ...]:
+    """``phases`` without Hypothesis's ``explain`` phase (see :class:`WarmPoolInvariants`)."""
+    return tuple(phase for phase in phases if phase is not Phase.explain)
 
 
 def _training(status: _Status) -> bool:
