@@ -292,6 +292,36 @@ def test_an_empty_trace_reports_nothing() -> None:
     assert report.to_dict()["jobs"] == 0
 
 
+#: Seconds from the default epoch (2026-01-01) to the end of the emulator clock's range,
+#: 9999-12-31T23:59:59Z.
+CLOCK_END = WarmPoolEmulator().clock.end
+
+
+def test_a_submit_time_past_the_end_of_the_clock_is_a_trace_error() -> None:
+    """D38: a row the replay cannot make is an error in the trace, naming the row; Unix
+    milliseconds (1.7e12) written as seconds go past 9999-12-31T23:59:59Z."""
+    rows = [job(0, 10, line=2), job(1.7e12, 10, line=3)]
+    with pytest.raises(TraceError, match="9999-12-31T23:59:59Z") as caught:
+        replay(rows)
+    assert (caught.value.line, caught.value.column) == (3, "submit_time")
+
+
+def test_a_job_that_would_end_past_the_end_of_the_clock_is_a_trace_error() -> None:
+    """D38: a report never covers part of a trace, so a job whose training (or warm pool)
+    would outlast the clock's range is refused, not left out of the figures."""
+    for row in (
+        job(CLOCK_END - 100, 600, line=4),  # training past the end
+        job(CLOCK_END - 1000, 600, line=4, keep_alive_seconds=3600),  # its pool past the end
+        job(CLOCK_END - 100, 600, line=4, outcome="Stopped"),  # its stop past the end
+    ):
+        with pytest.raises(TraceError, match="9999-12-31T23:59:59Z") as caught:
+            replay([job(0, 10, line=3), row])
+        assert (caught.value.line, caught.value.column) == (4, "submit_time")
+    # a job that ends in time is replayed whole
+    report = replay([job(CLOCK_END - 1000, 600, keep_alive_seconds=None)])
+    assert report.completed == 1
+
+
 # -- properties ------------------------------------------------------------------------------
 
 ROLES = ("arn:aws:iam::123456789012:role/A", "arn:aws:iam::123456789012:role/B")

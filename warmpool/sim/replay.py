@@ -312,7 +312,16 @@ _REFUSED_QUOTA: Final = _position(QuotaRefused, "quota")
 class _Live:
     """What the replay remembers of a job until it is done with it."""
 
-    __slots__ = ("by_type", "count", "identity", "kept_at", "pooled", "started", "stop_after")
+    __slots__ = (
+        "by_type",
+        "count",
+        "identity",
+        "kept_at",
+        "line",
+        "pooled",
+        "started",
+        "stop_after",
+    )
 
     def __init__(
         self,
@@ -321,7 +330,9 @@ class _Live:
         identity: _Tally,
         pooled: bool,
         stop_after: float | None,
+        line: int,
     ) -> None:
+        self.line = line  # the row's, for an error
         self.by_type = by_type
         self.count = count
         self.identity = identity
@@ -392,9 +403,12 @@ class _Replayer:
     def run(self, rows: Iterable[TraceJob], progress: Callable[[int], None] | None) -> None:
         emu = self.emu
         stops = self.stops
+        end = emu.clock.end
         done = 0
         for number, row in enumerate(rows, 1):
             at = row.submit_time
+            if at > end:
+                raise self._past_the_end(row.line, at)
             while stops and stops[0][0] <= at:
                 self._stop(heapq.heappop(stops))
             emu.run_until(at)
@@ -402,15 +416,36 @@ class _Replayer:
             done += 1
             if progress is not None and done % 1000 == 0:
                 progress(done)
-        while stops:
+        while stops and stops[0][0] <= end:
             self._stop(heapq.heappop(stops))
         while True:  # until the last warm pool has ended
             next_at = emu.next_event_time()
             if next_at is None:
                 break
             emu.run_until(next_at)
+        if self.live:  # a job, or its pool, would outlast the clock's range: never counted
+            raise self._past_the_end(next(iter(self.live.values())).line, None)
         if progress is not None:
             progress(done)
+
+    def _past_the_end(self, line: int, at: float | None) -> TraceError:
+        """The error of a row the clock's range cannot hold (``at``: its submit time, when
+        that is already past the end; else its job or warm pool would end past it)."""
+        clock = self.emu.clock
+        end = clock.end
+        found = (
+            "a job (or its warm pool) that would end after it"
+            if at is None
+            else f"{at!r} (seconds, not milliseconds?)"
+        )
+        return TraceError(
+            f"expected a time at most {end:.0f} seconds from the trace's start, "
+            f"{clock.to_datetime(end):%Y-%m-%dT%H:%M:%SZ}, where the emulator's clock ends; "
+            f"found {found}",
+            path=self.source,
+            line=line or None,
+            column="submit_time",
+        )
 
     def _stop(self, entry: tuple[float, int, str]) -> None:
         at, _, name = entry
@@ -457,7 +492,7 @@ class _Replayer:
         by_type.jobs += 1
         identity.jobs += 1
         stop_after = row.training_seconds if outcome == "Stopped" else None
-        self.live[name] = _Live(by_type, row.instance_count, identity, pooled, stop_after)
+        self.live[name] = _Live(by_type, row.instance_count, identity, pooled, stop_after, row.line)
         try:
             self.emu.create_training_job(**request)
         except ResourceLimitExceeded:  # the training quota: the job never runs
