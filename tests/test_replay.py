@@ -11,6 +11,7 @@ import json
 import math
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -229,6 +230,45 @@ def test_rows_out_of_submit_order_are_refused() -> None:
     with pytest.raises(TraceError, match="submit order") as caught:
         replay(rows)
     assert (caught.value.line, caught.value.column) == (3, "submit_time")
+
+
+@pytest.mark.parametrize(
+    ("fields", "column"),
+    [
+        ({"submit_time": math.nan}, "submit_time"),
+        ({"submit_time": -5}, "submit_time"),
+        ({"submit_time": math.inf}, "submit_time"),
+        ({"submit_time": "60"}, "submit_time"),
+        ({"training_seconds": -1}, "training_seconds"),
+        ({"training_seconds": math.nan}, "training_seconds"),
+        ({"training_seconds": "600"}, "training_seconds"),
+        ({"outcome": "completed"}, "outcome"),
+        ({"outcome": "Failed"}, "outcome"),
+    ],
+)
+def test_rows_built_in_code_are_checked_as_a_files_rows_are(
+    fields: dict[str, Any], column: str
+) -> None:
+    """A TraceJob built in code breaking a rule load_trace enforces is a TraceError naming
+    its line and column (not an emulator error, nor a silently different job: a lowercase
+    'completed' would otherwise be replayed as a failure class), in replay and optimum."""
+    from warmpool.sim.optimum import optimum
+
+    row = TraceJob(**{"submit_time": 10, "instance_type": M5, "training_seconds": 60, **fields})
+    row = attrs.evolve(row, line=3)
+    for run in (replay, lambda rows: optimum(rows, prices={M5: 1.0})):
+        with pytest.raises(TraceError) as caught:
+            run([job(0, 1), row])
+        assert (caught.value.line, caught.value.column) == (3, column)
+
+
+def test_a_trace_that_is_not_rows_is_a_type_error() -> None:
+    """A path (replay does not load files) or rows that are not TraceJobs: a TypeError that
+    says what is expected, not an AttributeError from inside."""
+    with pytest.raises(TypeError, match="load_trace"):
+        replay("jobs.csv")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="TraceJob"):
+        replay([{"submit_time": 0, "instance_type": M5, "training_seconds": 60}])  # type: ignore[list-item]
 
 
 def test_rows_at_one_instant_are_replayed_in_their_order() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from operator import attrgetter
@@ -44,7 +45,15 @@ from warmpool.events import (
 )
 
 from .policies import CostModel, Decision, IdleGap, Policy, PolicyError, policy_name
-from .trace import Trace, TraceError, TraceJob
+from .trace import (
+    _EXPECT_OUTCOME,
+    _EXPECT_SECONDS,
+    Trace,
+    TraceError,
+    TraceJob,
+    _odd_outcome,
+    shown,
+)
 
 __all__ = ["UNLIMITED", "Figures", "Report", "replay", "request_for"]
 
@@ -831,9 +840,39 @@ def replay(
 
 
 def _in_order(rows: Iterable[TraceJob], source: str) -> Iterator[TraceJob]:
-    """The rows, checked to be in submit order (a :class:`Trace` always is)."""
+    """The rows, checked to be in submit order (a :class:`Trace` always is), with the rules
+    of ``load_trace`` for their times and outcome, which the emulator does not check."""
+    if isinstance(rows, (str, bytes, os.PathLike)):
+        raise TypeError(
+            f"trace: expected a Trace or TraceJob rows, not the path {shown(rows)}: load a "
+            "file with load_trace(path) (or warmpool.sim.load)"
+        )
     last = -math.inf
     for row in rows:
+        if not isinstance(row, TraceJob):
+            raise TypeError(f"trace: expected TraceJob rows, found {shown(row)}")
+        for column in ("submit_time", "training_seconds"):
+            value = getattr(row, column)
+            if not (
+                isinstance(value, (int, float))
+                and not isinstance(value, bool)
+                and 0 <= value < math.inf
+            ):
+                raise TraceError(
+                    f"expected {_EXPECT_SECONDS}, found {shown(value)}",
+                    path=source,
+                    line=row.line or None,
+                    column=column,
+                )
+        outcome = row.outcome
+        if outcome != "Completed" and outcome != "Stopped" and not _odd_outcome(outcome):
+            raise TraceError(
+                f"expected {_EXPECT_OUTCOME} (case matters; not a job status), found "
+                f"{shown(outcome)}",
+                path=source,
+                line=row.line or None,
+                column="outcome",
+            )
         if row.submit_time < last:
             raise TraceError(
                 f"rows must be in submit order: {row.submit_time} comes after {last} "
