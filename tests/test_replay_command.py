@@ -143,6 +143,30 @@ def test_bad_arguments_exit_2(small: Path, flag: str, value: str) -> None:
     assert flag in err or "TYPE=" in err
 
 
+def test_spaces_around_a_type_and_its_value_are_dropped(small: Path) -> None:
+    """``--price 'ml.m5.xlarge = 0.23'`` prices ml.m5.xlarge (a type with a space in it would
+    price nothing, and the report's costs would be silently 0)."""
+    plain = run("replay", str(small), "--json", "--price", f"{M5}=0.23", "--quota", f"{M5}=4")
+    spaced = run("replay", str(small), "--json", "--price", f" {M5} = 0.23 ", "--quota", f"{M5} =4")
+    assert spaced == plain
+    assert json.loads(plain[1])["by_instance_type"][M5]["retained_cost"] > 0
+
+
+@pytest.mark.parametrize("flag", ["--price", "--quota", "--training-quota"])
+@pytest.mark.parametrize("command", ["replay", "sweep", "advise"])
+def test_a_type_given_twice_to_one_flag_exits_2(small: Path, flag: str, command: str) -> None:
+    """Two values for one instance type: refused, naming the flag and the type, rather than
+    one of them silently winning."""
+    settings = ["--keep-alive", "0", "--workers", "1"] if command == "sweep" else []
+    status, out, err = run(
+        command, str(small), *settings, "--price", f"{M5}=0.23", "--price", "ml.g5.xlarge=1",
+        flag, f"{M5}=4", flag, f"{M5}=5",
+    )  # fmt: skip
+    assert (status, out) == (2, "")
+    assert f"argument {flag}: {M5} is given twice" in err
+    assert "Traceback" not in err
+
+
 def test_a_timeline_suffix_is_checked_before_the_replay(small: Path) -> None:
     status, out, err = run("replay", str(small), "--timeline", "chart.gif")
     assert (status, out) == (2, "")

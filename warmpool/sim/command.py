@@ -43,6 +43,7 @@ docs/replay.md."""
 def _type_value(kind: Callable[[str], Any], what: str) -> Callable[[str], tuple[str, Any]]:
     def parse(text: str) -> tuple[str, Any]:
         instance_type, sep, value = text.partition("=")
+        instance_type = instance_type.strip()  # "ml.g5.xlarge = 4", as a shell quote keeps it
         if not sep or not instance_type:
             raise argparse.ArgumentTypeError(f"expected TYPE={what}, e.g. ml.g5.xlarge=4")
         try:
@@ -56,6 +57,30 @@ def _type_value(kind: Callable[[str], Any], what: str) -> Callable[[str], tuple[
         return instance_type, parsed
 
     return parse
+
+
+class _EachTypeOnce(argparse.Action):
+    """Appends a ``TYPE=VALUE`` flag's ``(type, value)``, refusing a type given twice (one of
+    two values would otherwise win without a word)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        given = list(getattr(namespace, self.dest) or [])
+        instance_type, value = values
+        for earlier_type, earlier in given:
+            if earlier_type == instance_type:
+                raise argparse.ArgumentError(
+                    self,
+                    f"{instance_type} is given twice ({earlier:g} and {value:g}): give each "
+                    "instance type once",
+                )
+        given.append(values)
+        setattr(namespace, self.dest, given)
 
 
 def _positive_int(text: str) -> int:
@@ -130,7 +155,7 @@ def add_workload_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quota",
         type=_type_value(int, "N"),
-        action="append",
+        action=_EachTypeOnce,
         default=[],
         metavar="TYPE=N",
         help="warm pool quota, in instances, of an instance type (repeatable); types not "
@@ -139,7 +164,7 @@ def add_workload_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--training-quota",
         type=_type_value(int, "N"),
-        action="append",
+        action=_EachTypeOnce,
         default=[],
         metavar="TYPE=N",
         help="training quota, in instances, of an instance type (repeatable; default "
@@ -148,7 +173,7 @@ def add_workload_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--price",
         type=_type_value(float, "USD_PER_HOUR"),
-        action="append",
+        action=_EachTypeOnce,
         default=[],
         metavar="TYPE=USD_PER_HOUR",
         help="on-demand price of an instance type, per instance-hour (repeatable)",
