@@ -167,6 +167,15 @@ def test_a_type_given_twice_to_one_flag_exits_2(small: Path, flag: str, command:
     assert "Traceback" not in err
 
 
+def test_a_keep_alive_above_the_limits_exits_2_naming_the_flag(small: Path) -> None:
+    """``--keep-alive`` above the ``--limits``' maximum is a bad argument (status 2, as for
+    ``warmpool sweep``), refused before the replay, not blamed on a row of the trace."""
+    status, out, err = run("replay", str(small), "--keep-alive", "7200")
+    assert (status, out) == (2, "")
+    assert "--keep-alive" in err and "3600" in err and "line" not in err
+    assert run("replay", str(small), "--keep-alive", "7200", "--limits", "api")[0] == 0
+
+
 def test_a_timeline_suffix_is_checked_before_the_replay(small: Path) -> None:
     status, out, err = run("replay", str(small), "--timeline", "chart.gif")
     assert (status, out) == (2, "")

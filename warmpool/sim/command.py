@@ -306,6 +306,14 @@ def run_replay(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     except (ValueError, ImportError) as error:
         print(f"warmpool replay: {error}", file=stderr)
         return 2
+    most = LIMITS[args.limits].max_keep_alive_seconds
+    if args.keep_alive is not None and args.keep_alive > most:
+        print(
+            f"warmpool replay: argument --keep-alive: must be at most {most} s, the maximum "
+            f"keep-alive of --limits {args.limits}, not {args.keep_alive}",
+            file=stderr,
+        )
+        return 2
     recorders: list[TimelineRecorder] = []
 
     def watch(emu: WarmPoolEmulator) -> None:
