@@ -571,6 +571,33 @@ def test_a_file_that_is_not_gzip_or_not_utf8_is_refused(tmp_path: Path) -> None:
     assert "expected UTF-8 text" in str(refusal(tmp_path / "t.csv"))
 
 
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_bytes_that_do_not_decode_are_refused_at_their_line(tmp_path: Path, suffix: str) -> None:
+    """The line named is the one with the bad byte, or the one where a truncated gzip file
+    ends, not wherever the reader's buffer happened to be (line 2, for a small file)."""
+    if suffix == "csv":
+        lines = [HEADER.encode()] + [b"%d,ml.m5.xlarge,60" % i for i in range(3000)]
+    else:
+        lines = [
+            b'{"submit_time":%d,"instance_type":"ml.m5.xlarge","training_seconds":60}' % i
+            for i in range(3000)
+        ]
+    latin = list(lines)
+    latin[1499] += b" \xe9"  # line 1500: Latin-1, not UTF-8
+    error = refusal(write_bytes(tmp_path / f"t.{suffix}", b"\n".join(latin) + b"\n"))
+    assert "expected UTF-8 text" in str(error)
+    assert error.line == 1500
+    whole = gzip.compress(b"\n".join(lines) + b"\n")
+    error = refusal(write_bytes(tmp_path / f"t.{suffix}.gz", whole[: len(whole) // 2]))
+    assert "expected a gzip-compressed file" in str(error)
+    assert error.line is not None and error.line > 1000  # about half way, where it ends
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
 def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     """A UTF-8 byte order mark (as spreadsheets write) does not hide the first column."""
     (tmp_path / "t.csv").write_bytes(b"\xef\xbb\xbf" + HEADER.encode() + b"\n0,a,1\n")

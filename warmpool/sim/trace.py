@@ -675,7 +675,23 @@ class _Layout:
         except csv.Error as exc:
             raise self.error(f"expected CSV: {exc}", line()) from None
         except _UNREADABLE as exc:
-            raise self.unreadable(exc, line()) from None
+            raise self.unreadable(exc, self.unreadable_line() or line()) from None
+
+    def unreadable_line(self) -> int | None:
+        """The line where the file stops being readable (its first byte that is not UTF-8,
+        or where a damaged gzip stream ends), read again line by line: the text reader
+        decodes ahead of the line it is on, so its own count is only where it had got to."""
+        line = 0
+        try:
+            with gzip.open(self.path) if self.gzipped else open(self.path, "rb") as raw:
+                for data in raw:
+                    line += 1
+                    data.decode("utf-8")
+        except UnicodeDecodeError:
+            return line
+        except (OSError, EOFError, zlib.error):  # gzip.BadGzipFile is an OSError
+            return line + 1
+        return None
 
     def names(self, stream: IO[str]) -> Iterator[tuple[int, str, bool]]:  # pragma: no cover
         """``(line, name, generated)`` of each row of a checked file."""
