@@ -102,6 +102,26 @@ def test_helios_rows_become_trace_jobs(tmp_path: Path) -> None:
     assert sum(trace.skipped.values()) == 0
 
 
+def test_a_job_longer_than_sagemakers_longest_runtime_is_stopped_there(tmp_path: Path) -> None:
+    """MaxRuntimeInSeconds is at most 28 days on SageMaker, so a cluster job that ran longer
+    gets 28 days and is stopped there when replayed, as SageMaker would stop it, rather than
+    make the replay refuse the whole trace for a column the file does not have."""
+    from warmpool.sim import replay
+
+    path = write(
+        tmp_path / "cluster_log.csv",
+        HELIOS,
+        helios_row(1, duration="100"),
+        helios_row(2, duration="3000000"),  # 34.7 days
+    )
+    jobs = list(load_helios(path))
+    assert [j.max_runtime_seconds for j in jobs] == [86400, 28 * 86400]
+    assert jobs[1].training_seconds == 3000000.0
+    report = replay(load_helios(path))
+    assert (report.completed, report.stopped) == (1, 1)
+    assert report.training_instance_seconds == 100 + 28 * 86400
+
+
 def test_acme_seren_and_kalos_rows_become_trace_jobs(tmp_path: Path) -> None:
     """Acme's trace_seren.csv and trace_kalos.csv (times with an offset, extra columns):
     offsets are honoured, and Kalos's extra columns are ignored."""

@@ -70,6 +70,8 @@ DEFAULT_OUTCOMES: Final[Mapping[str, str]] = MappingProxyType(
 _COLUMNS: Final = ("user", "gpu_num", "state", "submit_time", "duration")
 #: Cells that mean "no value" (pandas writes a missing value as an empty cell or ``nan``).
 _MISSING: Final = frozenset({"", "nan", "NaN", "NAN", "null", "NULL", "None"})
+#: The longest MaxRuntimeInSeconds SageMaker takes: "The maximum value is 28 days."
+_LONGEST_RUNTIME: Final = 28 * 86400
 #: The reasons a row is skipped, the keys of ``trace.skipped``.
 SKIP_REASONS: Final = ("missing_value", "cpu_only", "zero_duration", "unmapped_state")
 _TITLES: Final = {
@@ -219,7 +221,7 @@ class _ClusterLayout(_Layout):
             False,
             self.keep_alive_seconds,
             outcome,
-            max(86400, math.ceil(seconds)),
+            min(max(86400, math.ceil(seconds)), _LONGEST_RUNTIME),
             line,
         )
 
