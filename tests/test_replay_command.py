@@ -182,6 +182,19 @@ def test_a_timeline_suffix_is_checked_before_the_replay(small: Path) -> None:
     assert ".png" in err and ".html" in err
 
 
+def test_a_timeline_to_a_missing_directory_exits_2_before_the_replay(
+    small: Path, tmp_path: Path
+) -> None:
+    """A --timeline file that cannot be written is a bad argument, refused before the
+    replay, not found out after it (when the report is lost with it)."""
+    require("matplotlib")
+    (tmp_path / "taken.svg").mkdir()
+    for target in (tmp_path / "no" / "such" / "timeline.svg", tmp_path / "taken.svg"):
+        status, out, err = run("replay", str(small), "--timeline", str(target))
+        assert (status, out) == (2, "")
+        assert err.startswith(f"warmpool replay: argument --timeline: cannot write {str(target)!r}")
+
+
 def test_timeline_files_are_written(small: Path, tmp_path: Path) -> None:
     require("matplotlib")
     require("plotly")

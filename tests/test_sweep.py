@@ -748,6 +748,22 @@ def test_warmpool_sweep_plot_writes_the_file(tmp_path: Path, trace_path: Path) -
     assert 'id="sweep-frontier"' in plot.read_text()
 
 
+def test_a_plot_to_a_missing_directory_exits_2_before_the_sweep(
+    tmp_path: Path, trace_path: Path
+) -> None:
+    """A --plot file that cannot be written is a bad argument, refused before the replays,
+    not found out after them (when the whole sweep's table is lost with it)."""
+    require("matplotlib")
+    (tmp_path / "taken.svg").mkdir()
+    for target in (tmp_path / "no" / "such" / "sweep.svg", tmp_path / "taken.svg"):
+        status, out, err = run(
+            "sweep", str(trace_path), "--keep-alive", "0", "--workers", "1", "--plot",
+            str(target),
+        )  # fmt: skip
+        assert (status, out) == (2, "")
+        assert err.startswith(f"warmpool sweep: argument --plot: cannot write {str(target)!r}")
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

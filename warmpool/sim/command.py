@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from warmpool import Limits, Quota, Timing, WarmPoolEmulator
@@ -206,6 +208,20 @@ def add_workload_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def unwritable(path: str) -> str | None:
+    """Why a file could not be written at ``path``, or ``None``: checked before a long run,
+    so that a ``--timeline`` or ``--plot`` that cannot be written does not lose it."""
+    target = Path(path)
+    if target.is_dir():
+        return "it is a directory"
+    folder = target.parent
+    if not folder.is_dir():
+        return f"there is no directory {str(folder)!r}"
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        return "permission denied"
+    return None
+
+
 def report_skipped(command: str, trace: object, skipped: Mapping[str, int], stderr: TextIO) -> None:
     """Say on ``stderr`` how many rows a loader left out of ``trace``, and why (if any)."""
     counts = ", ".join(
@@ -305,6 +321,13 @@ def run_replay(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             check_timeline_path(args.timeline)
     except (ValueError, ImportError) as error:
         print(f"warmpool replay: {error}", file=stderr)
+        return 2
+    why = None if args.timeline is None else unwritable(args.timeline)
+    if why is not None:
+        print(
+            f"warmpool replay: argument --timeline: cannot write {args.timeline!r}: {why}",
+            file=stderr,
+        )
         return 2
     most = LIMITS[args.limits].max_keep_alive_seconds
     if args.keep_alive is not None and args.keep_alive > most:

@@ -21,6 +21,7 @@ from .command import (
     _quotas,
     add_workload_options,
     report_skipped,
+    unwritable,
 )
 from .policies import POLICY_NAMES, PolicyError
 from .sweep import Setting, SweepResult, SweepRow, check_plot_path, sweep
@@ -174,6 +175,10 @@ def run_sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         timing = Timing(cold_start_seconds=args.cold_start, warm_start_seconds=args.warm_start)
     except (ValueError, ImportError) as error:
         print(f"warmpool sweep: {error}", file=stderr)
+        return 2
+    why = None if args.plot is None else unwritable(args.plot)
+    if why is not None:
+        print(f"warmpool sweep: argument --plot: cannot write {args.plot!r}: {why}", file=stderr)
         return 2
     labels = [setting.label for setting in chosen]
     repeated = sorted({label for label in labels if labels.count(label) > 1})
