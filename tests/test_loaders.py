@@ -361,6 +361,9 @@ def test_load_is_one_entry_point_for_every_layout(tmp_path: Path) -> None:
         ("keep_alive_seconds", 1.5),
         ("volume_size_gb", 0),
         ("outcomes", {"FAILED": "not a class"}),
+        # a job status, or a wrong case: it would be replayed as a failure class
+        ("outcomes", {"COMPLETED": "completed"}),
+        ("outcomes", {"FAILED": "Failed"}),
     ],
 )
 def test_a_bad_option_is_refused_by_name(tmp_path: Path, option: str, value: Any) -> None:

@@ -25,6 +25,7 @@ from .trace import (
     TraceJob,
     _format_of,
     _Layout,
+    _odd_outcome,
     iso_microseconds,
     shown,
 )
@@ -384,12 +385,14 @@ def _check_options(
     if type(volume_size_gb) is not int or volume_size_gb < 1:
         refuse("volume_size_gb", "a whole number of GB >= 1", volume_size_gb)
     if not isinstance(outcomes, Mapping) or not all(
-        isinstance(state, str) and isinstance(outcome, str) and outcome.isidentifier()
+        isinstance(state, str) and (outcome in ("Completed", "Stopped") or _odd_outcome(outcome))
         for state, outcome in outcomes.items()
     ):
         refuse(
             "outcomes",
-            "a mapping of final states to outcomes ('Completed', 'Stopped' or a failure class)",
+            "a mapping of final states to outcomes ('Completed', 'Stopped' or a failure class "
+            "such as 'AlgorithmError'; case matters, and a job status such as 'Failed' is not "
+            "one)",
             outcomes,
         )
 
