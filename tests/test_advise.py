@@ -674,3 +674,20 @@ def test_warmpool_advise_reports_the_rows_a_loader_left_out(tmp_path: Path) -> N
     assert status == 0, err
     assert "left out: 1 cpu only" in err
     assert "Advice for 2 training jobs" in out
+
+
+def test_advise_help_says_what_a_layout_without_keep_alive_means(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``warmpool advise`` has no ``--keep-alive``: its help says the Helios and Acme layouts'
+    own keep-alive is 0, where ``replay`` and ``sweep`` say to give ``--keep-alive``."""
+    from warmpool.cli import main as cli
+
+    with pytest.raises(SystemExit):
+        cli(["advise", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "own keep-alive is then 0 (no warm pools)" in text
+    assert "give --keep-alive" not in text
+    with pytest.raises(SystemExit):
+        cli(["replay", "--help"])
+    assert "give --keep-alive" in " ".join(capsys.readouterr().out.split())

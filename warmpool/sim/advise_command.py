@@ -42,7 +42,9 @@ def add_advise_parser(commands: Any) -> None:
     parser.add_argument(
         "trace", metavar="TRACE", help="the trace file (.csv or .jsonl, either maybe .gz)"
     )
-    add_workload_options(parser)
+    add_workload_options(
+        parser, no_keep_alive="the trace's own keep-alive is then 0 (no warm pools)"
+    )
     parser.add_argument(
         "--group-by",
         choices=GROUPINGS,

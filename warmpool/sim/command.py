@@ -135,16 +135,19 @@ def _policy(text: str) -> str:
     return text
 
 
-def add_workload_options(parser: argparse.ArgumentParser) -> None:
-    """The options ``warmpool replay`` and ``warmpool sweep`` share: how to read the trace, and
-    the quotas, prices, limits and timing every replay runs with."""
+def add_workload_options(
+    parser: argparse.ArgumentParser, *, no_keep_alive: str = "give --keep-alive"
+) -> None:
+    """The options ``warmpool replay``, ``sweep`` and ``advise`` share: how to read the trace,
+    and the quotas, prices, limits and timing every replay runs with. ``no_keep_alive``: what
+    ``--layout``'s help says to do about the layouts without a keep-alive."""
     parser.add_argument(
         "--layout",
         choices=LAYOUTS,
         default="warmpool",
         help="the trace's columns: warmpool (this project's format; default), helios (the "
         "Helios GPU cluster trace's cluster_log.csv) or acme (the Acme trace's trace_*.csv); "
-        "the last two have no keep-alive: give --keep-alive",
+        f"the last two have no keep-alive: {no_keep_alive}",
     )
     parser.add_argument(
         "--cold-start-value",
