@@ -660,7 +660,7 @@ def test_warmpool_advise_a_trace_it_cannot_read_exits_1(tmp_path: Path) -> None:
     assert err.startswith("warmpool advise: ") and "missing.csv" in err
     bad = tmp_path / "bad.csv"
     bad.write_text("submit_time,instance_type,training_seconds\n0,ml.nope.xlarge,60\n")
-    status, out, err = run_cli("advise", str(bad), "--price", "ml.nope.xlarge=1")
+    status, out, err = run_cli("advise", str(bad), "--price", f"{M5}=1")
     assert (status, out) == (1, "")
     assert "line 2, column 'instance_type': CreateTrainingJob refused this row" in err
 

@@ -167,6 +167,21 @@ def test_a_type_given_twice_to_one_flag_exits_2(small: Path, flag: str, command:
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("flag", ["--price", "--quota", "--training-quota"])
+@pytest.mark.parametrize("command", ["replay", "sweep", "advise"])
+def test_a_type_that_is_not_an_instance_type_exits_2(small: Path, flag: str, command: str) -> None:
+    """A misspelt instance type would apply to no job (a quota or price silently ignored):
+    refused, naming the flag and the nearest training instance type."""
+    settings = ["--keep-alive", "0", "--workers", "1"] if command == "sweep" else []
+    status, out, err = run(command, str(small), *settings, flag, "ml.g5.xlarg=1")
+    assert (status, out) == (2, "")
+    assert (
+        f"argument {flag}: 'ml.g5.xlarg' is not a SageMaker training instance type "
+        "(did you mean ml.g5.xlarge?)"
+    ) in err
+    assert "Traceback" not in err
+
+
 def test_a_keep_alive_above_the_limits_exits_2_naming_the_flag(small: Path) -> None:
     """``--keep-alive`` above the ``--limits``' maximum is a bad argument (status 2, as for
     ``warmpool sweep``), refused before the replay, not blamed on a row of the trace."""

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 from warmpool import Limits, Quota, Timing, WarmPoolEmulator
+from warmpool.validation import load_model
 
 from .loaders import LAYOUTS, load
 from .optimum import optimum, with_optimum
@@ -42,12 +44,22 @@ chooses each job's keep-alive (docs/policies.md). The trace format is described 
 docs/replay.md."""
 
 
+#: The instance types a training job can ask for (botocore's ``TrainingInstanceType``).
+_INSTANCE_TYPES: Final = frozenset(load_model()["shapes"]["TrainingInstanceType"]["enum"])
+
+
 def _type_value(kind: Callable[[str], Any], what: str) -> Callable[[str], tuple[str, Any]]:
     def parse(text: str) -> tuple[str, Any]:
         instance_type, sep, value = text.partition("=")
         instance_type = instance_type.strip()  # "ml.g5.xlarge = 4", as a shell quote keeps it
         if not sep or not instance_type:
             raise argparse.ArgumentTypeError(f"expected TYPE={what}, e.g. ml.g5.xlarge=4")
+        if instance_type not in _INSTANCE_TYPES:  # a typo would otherwise apply to no job
+            close = difflib.get_close_matches(instance_type, sorted(_INSTANCE_TYPES), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise argparse.ArgumentTypeError(
+                f"{instance_type!r} is not a SageMaker training instance type{hint}"
+            )
         try:
             parsed = kind(value)
         except ValueError:
