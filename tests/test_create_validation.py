@@ -936,3 +936,21 @@ def test_max_wait_shorter_than_max_runtime_is_refused_naming_the_field() -> None
     body["StoppingCondition"] = {"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 3600}
     emu.create_training_job(**body)
     assert emu.job_names() == ["spot"]
+
+
+def test_training_instance_types_are_the_types_create_training_job_accepts() -> None:
+    """behaviour §2 / D15: ``warmpool.TRAINING_INSTANCE_TYPES`` lists botocore's
+    ``TrainingInstanceType`` enum: each type in it is accepted, one not in it is refused."""
+    from warmpool import TRAINING_INSTANCE_TYPES
+
+    assert len(set(TRAINING_INSTANCE_TYPES)) == len(TRAINING_INSTANCE_TYPES) > 100
+    for index, instance_type in enumerate(TRAINING_INSTANCE_TYPES):
+        accepted(with_resource(f"job-{index}", InstanceType=instance_type, InstanceCount=1))
+    assert "ml.g5.xlarg" not in TRAINING_INSTANCE_TYPES
+    error = invalid(with_resource("typo", InstanceType="ml.g5.xlarg", InstanceCount=1))
+    assert_names(
+        error,
+        "ResourceConfig.InstanceType",
+        "resourceConfig.instanceType",
+        "Member must satisfy enum value set",
+    )

@@ -15,11 +15,13 @@ from .events import Event, EventLog
 from .identity import IdentityKey, identity_key
 from .jobs import KEEPABLE_FAILURES
 from .quota import Quota, QuotaLedger, QuotaUsage
+from .validation import TRAINING_INSTANCE_TYPES
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "KEEPABLE_FAILURES",
+    "TRAINING_INSTANCE_TYPES",
     "BillingLedger",
     "BillingTotals",
     "Event",

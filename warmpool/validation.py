@@ -84,6 +84,7 @@ from warmpool.clock import parse_timestamp
 from warmpool.errors import ValidationException
 
 __all__ = [
+    "TRAINING_INSTANCE_TYPES",
     "RequestValidator",
     "aws_path",
     "create_rule_problems",
@@ -109,6 +110,13 @@ def load_model() -> dict[str, Any]:
     )
     model: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
     return model
+
+
+#: Every ``ResourceConfig.InstanceType`` a training job may ask for, in the model's order
+#: (botocore's ``TrainingInstanceType``): what ``CreateTrainingJob`` accepts.
+TRAINING_INSTANCE_TYPES: Final[tuple[str, ...]] = tuple(
+    load_model()["shapes"]["TrainingInstanceType"]["enum"]
+)
 
 
 # --------------------------------------------------------------------------------------------

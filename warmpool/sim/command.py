@@ -11,8 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from warmpool import Limits, Quota, Timing, WarmPoolEmulator
-from warmpool.validation import load_model
+from warmpool import TRAINING_INSTANCE_TYPES, Limits, Quota, Timing, WarmPoolEmulator
 
 from .loaders import LAYOUTS, load
 from .optimum import optimum, with_optimum
@@ -44,8 +43,7 @@ chooses each job's keep-alive (docs/policies.md). The trace format is described 
 docs/replay.md."""
 
 
-#: The instance types a training job can ask for (botocore's ``TrainingInstanceType``).
-_INSTANCE_TYPES: Final = frozenset(load_model()["shapes"]["TrainingInstanceType"]["enum"])
+_INSTANCE_TYPES: Final = frozenset(TRAINING_INSTANCE_TYPES)
 
 
 def _type_value(kind: Callable[[str], Any], what: str) -> Callable[[str], tuple[str, Any]]:
@@ -55,7 +53,7 @@ def _type_value(kind: Callable[[str], Any], what: str) -> Callable[[str], tuple[
         if not sep or not instance_type:
             raise argparse.ArgumentTypeError(f"expected TYPE={what}, e.g. ml.g5.xlarge=4")
         if instance_type not in _INSTANCE_TYPES:  # a typo would otherwise apply to no job
-            close = difflib.get_close_matches(instance_type, sorted(_INSTANCE_TYPES), n=1)
+            close = difflib.get_close_matches(instance_type, TRAINING_INSTANCE_TYPES, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise argparse.ArgumentTypeError(
                 f"{instance_type!r} is not a SageMaker training instance type{hint}"
