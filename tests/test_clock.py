@@ -7,7 +7,7 @@ Hypothesis on a bare :class:`~warmpool.VirtualClock`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -19,7 +19,7 @@ from tests.factories import INSTANCE_TYPE, OTHER_ROLE, describe, emulator, plans
 from tests.factories import warm_pool_status as pool_status
 from warmpool import JobPlan, Quota, Timing, VirtualClock, WarmPoolEmulator, errors
 from warmpool.clock import DEFAULT_EPOCH, parse_timestamp
-from warmpool.events import JobReleased, PoolTerminated, TrainingStarted
+from warmpool.events import JobReleased, PoolReused, PoolTerminated, TrainingStarted
 
 COLD = 180
 WARM = 20
@@ -738,6 +738,7 @@ def test_clock_range_includes_its_last_second_as_epoch_start_and_event() -> None
 
 
 NOT_A_NUMBER: Any = "1"
+A_LIST: Any = [1]
 
 
 @pytest.mark.parametrize(
@@ -777,6 +778,33 @@ def test_clock_refusals_name_the_argument_and_the_rule(
     breaks (the emulator passes these messages on in ``InvalidControlArgument``)."""
     with pytest.raises(error, match=pattern):
         make()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda: VirtualClock().advance(NOT_A_NUMBER),
+            "seconds must be a number of seconds (int or float), not '1'",
+        ),
+        (
+            lambda: VirtualClock(now=A_LIST),
+            "now must be a number of seconds (int or float), not [1]",
+        ),
+        (
+            lambda: VirtualClock().run(until=True),
+            "until must be a number of seconds (int or float), not True",
+        ),
+    ],
+)
+def test_clock_refusal_of_a_non_number_shows_the_value_it_was_given(
+    make: Callable[[], object], message: str
+) -> None:
+    """behaviour §4 / D24: a clock refusing a value that is not a number of seconds (a bool
+    included) says, in full, which argument it refuses and shows the value it was given."""
+    with pytest.raises(TypeError) as refused:
+        make()
+    assert str(refused.value) == message
 
 
 class _Unreadable(tzinfo):
@@ -870,6 +898,56 @@ def test_expiries_moved_to_one_instant_fire_in_job_creation_order() -> None:
     emu.advance(1000)  # both expire at 1380
     ended = [e.job for e in emu.events.of_type(PoolTerminated)]
     assert ended == ["first", "second"]
+
+
+#: The controls that release a job at the instant they are called (a stop with
+#: ``stopping_seconds=0`` completes before the call returns).
+RELEASE_NOW: dict[str, Callable[[WarmPoolEmulator, str], object]] = {
+    "complete": lambda emu, name: emu.complete_training_job(name),
+    "fail": lambda emu, name: emu.fail_training_job(name, "AlgorithmError", "exit code 1"),
+    "stop": lambda emu, name: emu.stop_training_job(TrainingJobName=name),
+}
+
+
+@pytest.mark.parametrize("control", sorted(RELEASE_NOW))
+def test_pools_released_by_controls_at_one_instant_are_reused_in_job_creation_order(
+    control: str,
+) -> None:
+    """behaviour §6 (Reuse) / D4 / D5: among pools released at one instant, reuse takes the
+    earliest created first, whatever order the controls released them in; a pool released
+    earlier still comes before them."""
+    emu = emulator(training_seconds=None)
+    for name in ("early", "first", "second"):  # one identity key, created in this order
+        emu.create_training_job(**request(name))
+    emu.advance(COLD + 20)
+    RELEASE_NOW[control](emu, "early")
+    emu.advance(10)
+    RELEASE_NOW[control](emu, "second")  # released at one instant, out of creation order
+    RELEASE_NOW[control](emu, "first")
+    assert [pool_status(emu, n) for n in ("early", "first", "second")] == [
+        {"Status": "Available"}
+    ] * 3
+    for name in ("x", "y", "z"):
+        emu.create_training_job(**request(name))
+    reused = [(e.job, e.by_job) for e in emu.events.of_type(PoolReused)]
+    assert reused == [("early", "x"), ("first", "y"), ("second", "z")]
+
+
+@pytest.mark.parametrize("control", sorted(RELEASE_NOW))
+def test_pools_released_by_controls_at_one_instant_expire_in_job_creation_order(
+    control: str,
+) -> None:
+    """behaviour §4 / D5: pools released at one instant with one keep-alive expire at one
+    instant, in job creation order, whatever order the controls released them in."""
+    emu = emulator(training_seconds=None)
+    emu.create_training_job(**request("first", keep_alive=600))
+    emu.create_training_job(**request("second", keep_alive=600, role=OTHER_ROLE))
+    emu.advance(COLD + 20)
+    RELEASE_NOW[control](emu, "second")
+    RELEASE_NOW[control](emu, "first")
+    emu.advance(600)
+    ended = [(e.job, e.reason, e.time) for e in emu.events.of_type(PoolTerminated)]
+    assert ended == [("first", "Expired", COLD + 20 + 600), ("second", "Expired", COLD + 20 + 600)]
 
 
 def test_stops_completing_at_one_instant_release_in_job_creation_order() -> None:
