@@ -12,8 +12,10 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from tests.factories import INSTANCE_TYPE, ROLE, emulator, request
 from tests.test_stateful import INSTANCE_TYPES, ROLE_A, ROLE_B, build_request
 from warmpool import (
+    IdentityKey,
     JobPlan,
     Limits,
     Quota,
@@ -220,6 +222,25 @@ def test_absent_booleans_are_false(member: str, path: str) -> None:
 
     assert identity_key(base) == identity_key(with_flag(False))
     assert identity_key(base).differences(identity_key(with_flag(True))) == (path,)
+
+
+def test_key_of_a_request_without_vpc_config_has_none_for_its_groups_and_subnets() -> None:
+    """behaviour §3 / D2: with no ``VpcConfig`` the key's security groups and subnets are
+    ``None`` (read from the key, as ``identity_key`` and the emulator's introspection give
+    it); with one, they are the sets of its ids."""
+    bare = request("job-a")
+    expected = IdentityKey(ROLE, INSTANCE_TYPE, 1, 50, None, None, None, False, False, False)
+    assert identity_key(bare) == expected
+    assert identity_key(bare).security_group_ids is None
+    assert identity_key(bare).subnets is None
+    emu = emulator()
+    emu.create_training_job(**bare)
+    key = emu.identity_key("job-a")
+    assert (key.security_group_ids, key.subnets) == (None, None)
+    vpc = {"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1", "subnet-2"]}
+    in_vpc = identity_key(request("job-b", VpcConfig=vpc))
+    assert in_vpc.security_group_ids == frozenset({"sg-1"})
+    assert in_vpc.subnets == frozenset({"subnet-1", "subnet-2"})
 
 
 @given(data=st.data(), pair=identity_pairs())
