@@ -19,7 +19,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from tests.factories import INSTANCE_TYPE, OTHER_ROLE, ROLE, emulator, request
-from warmpool import JobPlan, Limits, Quota, Timing, WarmPoolEmulator, errors
+from warmpool import JobPlan, Limits, Quota, Timing, WarmPoolEmulator, errors, pools
 from warmpool.events import JobReleased, PoolReused
 
 OTHER_TYPE: Final = "ml.c5.xlarge"
@@ -411,6 +411,37 @@ def test_billing_refuses_what_totals_cannot_answer(ask: Callable[[Any], object],
     ask(kept.billing)
 
 
+WINDOW_REFUSED: Final = (
+    "a window (start, end) needs every interval, and an emulator built with "
+    "retain_finished=False keeps only totals for the jobs it retired; build it with "
+    "retain_finished=True to total a window"
+)
+
+
+@pytest.mark.parametrize(
+    ("ask", "message"),
+    [
+        (lambda b: b.total(start=0, end=60), f"billing.total: {WINDOW_REFUSED}"),
+        (lambda b: b.totals_by("role", start=0, end=60), f"billing.totals_by: {WINDOW_REFUSED}"),
+        (
+            lambda b: b.totals_by("job"),
+            "billing.totals_by('job'): an emulator built with retain_finished=False keeps only "
+            "totals by instance type and role for the jobs it retired; build it with "
+            "retain_finished=True to total by job",
+        ),
+    ],
+)
+def test_billing_refusal_of_what_totals_cannot_answer_says_why_in_full(
+    ask: Callable[[Any], object], message: str
+) -> None:
+    """D37: the whole text of the refusal of a window or of totals by job: what was asked,
+    why the totals cannot answer it, and the option that would."""
+    retired = emulator(retain_finished=False)
+    with pytest.raises(errors.ControlError) as refused:
+        ask(retired.billing)
+    assert str(refused.value) == message
+
+
 def test_retired_totals_leave_out_open_intervals_and_use_the_prices_given() -> None:
     """D37 / D27: with ``retain_finished=False``, ``totals_by`` (like ``total``) leaves out the
     open retained intervals unless ``include_open=True``, and prices with the table it is
@@ -509,6 +540,48 @@ def held_bytes(n: int, *, retain_finished: bool) -> int:
         tracemalloc.stop()
     assert emu.now > 0
     return held
+
+
+def pool_bytes_after_keys_used_once(n: int) -> int:
+    """``tracemalloc`` bytes held, at the end, by what ``warmpool/pools.py`` allocated in an
+    emulator whose ``n`` jobs each have their own identity key, asked for once: every other
+    job's pool expires, the others' are taken over by a job with no keep-alive (which keeps
+    none). Only that module's allocations are counted (no private attribute is read):
+    validation caches each distinct request, up to a bound, and those bytes would hide a
+    queue's."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        emu = WarmPoolEmulator(
+            quotas={INSTANCE_TYPE: Quota(warm_pool=10)},
+            workload=lambda _request: JobPlan(training_seconds=10),
+            event_log_maxlen=0,
+            retain_finished=False,
+        )
+        for k in range(n):
+            emu.create_training_job(**request(f"pool-{k}", keep_alive=60, volume_size=10 + k))
+            emu.advance(180 + 10)  # trained 180..190, Available until 250
+            if k % 2:
+                emu.create_training_job(
+                    **request(f"taker-{k}", keep_alive=None, volume_size=10 + k)
+                )
+            emu.advance(100)  # expired at 250, or taken over and released at 220
+        assert emu.job_names() == [] and emu.quotas.retained(INSTANCE_TYPE) == 0
+        gc.collect()
+        snapshot = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    traces = snapshot.filter_traces([tracemalloc.Filter(True, pools.__file__)])
+    return sum(stat.size for stat in traces.statistics("filename"))
+
+
+def test_memory_of_warm_pools_does_not_grow_with_identity_keys_never_asked_for_again() -> None:
+    """D37 / behaviour §6 (Reuse): once an identity key's last pool has expired or been taken
+    over by a job that keeps none, the emulator holds nothing for that key: the warm pools
+    hold as many bytes after 100 keys used once as after 10."""
+    small = pool_bytes_after_keys_used_once(10)
+    large = pool_bytes_after_keys_used_once(100)
+    assert large <= small + 1024, (small, large)
 
 
 def test_memory_is_bounded_by_the_jobs_alive_at_once_not_the_jobs_created() -> None:
