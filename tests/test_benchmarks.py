@@ -1,6 +1,7 @@
 """Tests of the benchmarks: ``replay.py`` runs, prints its fields and is deterministic;
 ``baseline.py`` (the plain-loop baseline) gets exactly the emulator's results; ``compare.py``
-runs both in turn and reports the ratios; ``api_costs.py`` prints every measure at every size.
+runs both in turn and reports the ratios; ``api_costs.py`` prints every measure at every size;
+``snapshot.py`` prints the time of each step of a snapshot and its restore.
 
 No timing is asserted: the machine is shared and timings are noisy.
 """
@@ -629,3 +630,31 @@ def test_compare_with_the_floor_runs_all_three_in_turn(capsys: pytest.CaptureFix
     assert fields["floor_3"].startswith("floor ")
     for key in ("floor_median_cpu_ratio", "emulator_to_floor_median_cpu_ratio"):
         assert float(fields[key]) > 0
+
+
+# -- snapshot and restore ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", ["finished", "live"])
+def test_snapshot_prints_every_step(state: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``benchmarks/snapshot.py``: an emulator of N jobs (finished, or stopped at the last
+    create with jobs in progress), and the median time of each step, by both clocks."""
+    module = load("snapshot")
+    fields = run(cast(Main, module.main), capsys, "150", "--repeat", "2", "--state", state)
+    assert fields["jobs"] == fields["document_jobs"] == "150"
+    assert fields["state"] == state
+    assert int(fields["document_events"]) > 150
+    assert (int(fields["document_pending"]) > 0) == (state == "live")
+    assert int(fields["document_bytes"]) > 0
+    for step in module.STEPS:
+        wall, cpu = fields[f"{step}_seconds"].split(" (cpu ")
+        assert float(wall) >= 0
+        assert float(cpu.rstrip(")")) >= 0
+    assert "restore_over_snapshot" in fields
+
+
+def test_snapshot_rejects_bad_arguments() -> None:
+    main = cast(Main, load("snapshot").main)
+    for argv in (["0"], ["10", "--repeat", "0"], ["10", "--state", "asleep"]):
+        with pytest.raises(SystemExit):
+            main(argv)
