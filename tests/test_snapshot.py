@@ -16,12 +16,15 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import math
 import pickle
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
+from functools import partial
 from types import MappingProxyType
 from typing import Any, Final
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -31,7 +34,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from tests.factories import INSTANCE_TYPE, emulator, jobs_in_every_state, request
 from tests.test_stateful import FAILURE_CLASSES, INSTANCE_TYPES, build_request
 from warmpool import JobPlan, Limits, Quota, Timing, VirtualClock, WarmPoolEmulator, errors
+from warmpool import snapshot as _snapshot
 from warmpool.errors import SnapshotError
+from warmpool.intake import freeze
 from warmpool.snapshot import FORMAT, VERSION
 
 POLICY: Final = {
@@ -706,6 +711,174 @@ def test_a_quota_lowered_below_its_use_is_a_state_not_an_inconsistency() -> None
     assert back.quotas.usage(INSTANCE_TYPE).used == 3
     with pytest.raises(errors.ResourceLimitExceeded):
         back.create_training_job(**request("b"))
+
+
+# -- the quick way and the long way --------------------------------------------------------------
+
+BASE_RETIRED: Final = json.loads(json.dumps(rich_emulator(retain_finished=False).snapshot()))
+
+
+class Text(str):
+    """A string of a subclass: never a plain value."""
+
+
+#: Values of every JSON type, some at the edges of what a member allows.
+ODD_VALUES: Final[tuple[Any, ...]] = (
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1,
+    2**53 + 1,
+    1e308,
+    -0.0,
+    "",
+    "x",
+    [],
+    {},
+)
+
+
+def _values_near(old: Any, now: float) -> list[Any]:
+    """Values to put in the place of ``old``: next to it, at the edges of what is allowed,
+    of another type, of a subclass."""
+    if type(old) in (int, float):
+        near = [old + 1, old - 1, old + 0.5, old - 0.5, -old, float(old), now, now + 0.5]
+        return [*near, math.inf, -math.inf, math.nan, *ODD_VALUES]
+    if type(old) is str:
+        near = [Text(old), old + "x", "a\nb", "x" * 3000, "Expired", "Terminated", "Reused"]
+        return [*near, *ODD_VALUES]
+    return list(ODD_VALUES)
+
+
+def _variants(record: dict[str, Any], now: float) -> list[Any]:
+    """``record`` with one member changed, missing, or an extra one; ``record`` as another
+    kind of mapping, and as no mapping at all."""
+    variants: list[Any] = [MappingProxyType(record), list(record.items()), None]
+    for key, old in record.items():
+        variants += [{**record, key: new} for new in _values_near(old, now)]
+        variants.append({name: value for name, value in record.items() if name != key})
+        variants.append({**record, f"{key}_": old})
+    return variants
+
+
+def _agrees(quick: Any, long_way: Callable[[], Any]) -> None:
+    """The quick way gave up (``None``), or read what the long way reads; where the long way
+    refuses, it gave up."""
+    try:
+        expected = long_way()
+    except SnapshotError:
+        assert quick is None
+    else:
+        assert quick is None or quick == expected
+
+
+@pytest.mark.parametrize("doc", [BASE, BASE_RETIRED], ids=["kept", "retired"])
+def test_events_are_read_the_quick_way_as_the_long_way(doc: dict[str, Any]) -> None:
+    """behaviour §10.6 / D48: an event of plain values is read the quick way; any event, the
+    quick way reads as the long way does, or leaves it to the long way."""
+    now = doc["clock"]["now"]
+    last = -math.inf
+    for index, event in enumerate(doc["events"]):
+        assert _snapshot._plain_event(event, last, now) is not None
+        for lower in (last, event["time"], event["time"] + 1):
+            for changed in _variants(event, now):
+                _agrees(
+                    _snapshot._plain_event(changed, lower, now),
+                    partial(_snapshot._read_event, changed, f"events[{index}]", lower, now),
+                )
+        last = event["time"]
+
+
+@pytest.mark.parametrize("doc", [BASE, BASE_RETIRED], ids=["kept", "retired"])
+def test_billing_rows_are_read_the_quick_way_as_the_long_way(doc: dict[str, Any]) -> None:
+    """behaviour §8 / §10.6 / D48: a retained or training interval of plain values is read the
+    quick way; any row, the quick way reads as the long way does, or leaves it to the long
+    way."""
+    emu = WarmPoolEmulator.restore(doc)
+    now = doc["clock"]["now"]
+
+    def long_way(kind: str, row: Any) -> tuple[Any, ...]:
+        reader = _snapshot._Reader(emu, doc, doc["clock"]["start"])
+        with mock.patch.object(_snapshot, "_plain_row", _the_long_way):
+            getattr(reader, f"_read_{kind}")([row])
+        read: tuple[Any, ...] = getattr(reader, kind)[0]
+        return read
+
+    for kind, keys in (
+        ("retained", _snapshot._RETAINED_KEYS),
+        ("training", _snapshot._TRAINING_KEYS),
+    ):
+        for row in doc["billing"][kind]:
+            assert _snapshot._plain_row(row, keys, now) is not None
+            for changed in _variants(row, now):
+                _agrees(_snapshot._plain_row(changed, keys, now), partial(long_way, kind, changed))
+
+
+def test_hyperparameters_are_read_the_quick_way_as_the_long_way() -> None:
+    """behaviour §10.6 / D48: hyperparameters of plain strings SageMaker accepts are frozen the
+    quick way; any others are left to the long way."""
+    intake = WarmPoolEmulator()._intake
+    plain = {"epochs": "3", "learning_rate": "0.1"}
+    assert _snapshot._frozen_hyperparameters(plain, intake) == freeze(plain)
+    for changed in _variants(plain, 0):
+        quick = _snapshot._frozen_hyperparameters(changed, intake)
+        if quick is not None:
+            assert quick == freeze(changed)
+            assert all(type(item) is str for pair in changed.items() for item in pair)
+            assert intake._hyperparameters_ok(changed)
+
+
+def _the_long_way(*_: Any) -> None:
+    return None
+
+
+def _outcome(doc: dict[str, Any]) -> tuple[Any, ...]:
+    try:
+        return ("restored", WarmPoolEmulator.restore(doc).snapshot())
+    except SnapshotError as error:
+        return ("refused", error.path, error.problem)
+
+
+@st.composite
+def _changed_documents(draw: st.DrawFn) -> dict[str, Any]:
+    """BASE or BASE_RETIRED with one to three members of its jobs, warm pools, events or
+    billing rows changed as ``_variants`` changes them."""
+    base = draw(st.sampled_from([BASE, BASE_RETIRED]))
+    doc: dict[str, Any] = copy.deepcopy(base)
+    now = doc["clock"]["now"]
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["jobs", "warm_pool", "events", "retained", "training"]))
+        places: list[tuple[Any, Any]] = (  # (container, key) of each record of the kind
+            [(job, "warm_pool") for job in doc["jobs"] if isinstance(job, dict)]
+            if kind == "warm_pool"
+            else [(doc["billing"][kind], index) for index in range(len(doc["billing"][kind]))]
+            if kind in ("retained", "training")
+            else [(doc[kind], index) for index in range(len(doc[kind]))]
+        )
+        places = [place for place in places if isinstance(place[0][place[1]], dict)]
+        if places:
+            container, key = draw(st.sampled_from(places))
+            variants = _variants(container[key], now)
+            changed = draw(st.sampled_from(variants[1:]))  # not the mappingproxy: it won't copy
+            container[key] = copy.deepcopy(changed)
+    return doc
+
+
+@given(_changed_documents())
+@settings(max_examples=200)
+def test_a_document_restores_the_quick_way_as_the_long_way(doc: dict[str, Any]) -> None:
+    """behaviour §10.6 / D48: whatever the document, restore builds the same emulator, or
+    refuses it naming the same path and problem, with the quick way switched off."""
+    quick = _outcome(doc)
+    with mock.patch.multiple(
+        _snapshot,
+        _plain_event=_the_long_way,
+        _plain_row=_the_long_way,
+        _frozen_hyperparameters=_the_long_way,
+    ):
+        assert _outcome(doc) == quick
 
 
 # -- the property: random histories, a copy at a random step --------------------------------------
