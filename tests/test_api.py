@@ -1706,6 +1706,100 @@ def test_an_emulator_shows_the_settings_it_was_built_with() -> None:
     )
 
 
+#: A policy allowing keep-alives up to 1800 s.
+SETTINGS_POLICY = {
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": "sagemaker:CreateTrainingJob",
+            "Condition": {"NumericLessThanIfExists": {"sagemaker:KeepAlivePeriod": 1801}},
+        }
+    ]
+}
+
+
+def _plan_nothing(job_request: Any) -> None:
+    return None
+
+
+def _built_with_every_setting() -> tuple[WarmPoolEmulator, dict[str, Any]]:
+    """An emulator given every keyword but ``clock``, and those keywords."""
+    given: dict[str, Any] = {
+        "limits": Limits.API_MODEL,
+        "timing": Timing(cold_start_seconds=60, warm_start_seconds=5, stopping_seconds=2),
+        "quotas": {INSTANCE_TYPE: Quota(training=4, warm_pool=3)},
+        "default_quota": Quota(training=1, warm_pool=1),
+        "workload": _plan_nothing,
+        "keep_alive_policy": json.loads(json.dumps(SETTINGS_POLICY)),
+        "region": "eu-west-1",
+        "account": "210987654321",
+        "prices": {INSTANCE_TYPE: 0.5},
+        "event_log_maxlen": 50,
+        "retain_finished": False,
+    }
+    return WarmPoolEmulator(clock=VirtualClock(now=100), **given), given
+
+
+def test_settings_are_the_keywords_the_emulator_was_built_with() -> None:
+    """behaviour §10: ``emu.settings`` gives back the constructor's keywords, all but
+    ``clock``, as they were given (not as changed since), and the defaults of those not
+    given."""
+    emu, given = _built_with_every_setting()
+    assert dict(emu.settings) == given
+    assert emu.settings["workload"] is _plan_nothing
+    emu.quotas.set(INSTANCE_TYPE, warm_pool=0)  # changes made after construction ...
+    emu.billing.prices = {INSTANCE_TYPE: 9.0}
+    assert emu.settings["quotas"] == given["quotas"]  # ... are not the settings
+    assert emu.settings["prices"] == given["prices"]
+    assert dict(WarmPoolEmulator().settings) == {
+        "limits": Limits.GUIDE_2022,
+        "timing": Timing(),
+        "quotas": None,
+        "default_quota": None,
+        "workload": None,
+        "keep_alive_policy": None,
+        "region": "us-east-1",
+        "account": "123456789012",
+        "prices": None,
+        "event_log_maxlen": None,
+        "retain_finished": True,
+    }
+    text = json.dumps(SETTINGS_POLICY)
+    assert WarmPoolEmulator(keep_alive_policy=text).settings["keep_alive_policy"] == text
+
+
+def test_changing_the_settings_changes_nothing_in_the_emulator() -> None:
+    """behaviour §10 / D48: ``emu.settings`` is read-only, and its tables and policy document
+    are copies: changing them changes neither the settings, nor ``fresh()``, nor a
+    snapshot, nor what the emulator allows."""
+    emu, given = _built_with_every_setting()
+    document = emu.snapshot()["settings"]
+    settings = emu.settings
+    with pytest.raises(TypeError):
+        settings["region"] = "us-west-2"  # type: ignore[index]
+    settings["quotas"][INSTANCE_TYPE] = Quota(warm_pool=0)
+    settings["prices"][INSTANCE_TYPE] = 99.0
+    settings["keep_alive_policy"]["Statement"][0]["Effect"] = "Deny"
+    assert dict(emu.settings) == given
+    assert emu.snapshot()["settings"] == document
+    fresh = emu.fresh()
+    assert fresh.snapshot()["settings"] == document
+    assert fresh.quotas[INSTANCE_TYPE] == Quota(training=4, warm_pool=3)
+    assert fresh.billing.prices == {INSTANCE_TYPE: 0.5}
+    emu.create_training_job(**request("allowed", keep_alive=1800))  # the policy still allows
+
+
+@pytest.mark.parametrize("every", [False, True], ids=["defaults", "every-setting"])
+def test_an_emulator_built_from_the_settings_has_the_same_settings(every: bool) -> None:
+    """behaviour §10 / §10.6: ``WarmPoolEmulator(**emu.settings)`` builds an emulator whose
+    snapshot has the same settings."""
+    emu = _built_with_every_setting()[0] if every else WarmPoolEmulator()
+    emu.create_training_job(**request("a", keep_alive=600))  # state is not a setting
+    twin = WarmPoolEmulator(**emu.settings)
+    assert twin.snapshot()["settings"] == emu.snapshot()["settings"]
+    assert twin.job_names() == []
+
+
 def test_fresh_builds_an_emulator_with_the_same_settings_and_no_state() -> None:
     clock = VirtualClock(datetime(2030, 5, 1, tzinfo=timezone.utc), now=100)
     emu = emulator(

@@ -163,6 +163,11 @@ class WarmPoolEmulator:
       So an emulator's memory follows the jobs alive at once, not the jobs ever created; bound
       the event log too (``event_log_maxlen``, with a subscriber to watch every event). See
       "Memory on long traces" in docs/replay.md and D37.
+
+    :attr:`settings` gives these keywords back, all but ``clock``, as they were given (not as
+    changed since): a read-only mapping over a copy, its tables and policy document copied too.
+    It is what :meth:`fresh` builds with; ``WarmPoolEmulator(**emu.settings)`` builds an
+    emulator with the same settings and a clock of its own.
     """
 
     def __init__(
@@ -257,11 +262,30 @@ class WarmPoolEmulator:
     def fresh(self) -> WarmPoolEmulator:
         """A new emulator built with this one's settings and no state: the same limits,
         timing, quotas and prices as given to the constructor (not as changed since), the same
-        workload hook, policy, region, account, event log bound and ``retain_finished``, and
-        a new clock at this clock's epoch and starting time. ``warmpool serve``'s
-        ``POST /_warmpool/reset`` uses it."""
+        workload hook, policy, region, account, event log bound and ``retain_finished``
+        (:attr:`settings`), and a new clock at this clock's epoch and starting time.
+        ``warmpool serve``'s ``POST /_warmpool/reset`` uses it."""
         epoch, start = self._start
         return WarmPoolEmulator(clock=VirtualClock(epoch, now=start), **self._settings)
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        """The constructor's keywords this emulator was built with, all but ``clock``:
+        ``limits``, ``timing``, ``quotas``, ``default_quota``, ``workload``,
+        ``keep_alive_policy``, ``region``, ``account``, ``prices``, ``event_log_maxlen`` and
+        ``retain_finished``, as given (not as changed since), which :meth:`fresh` uses.
+
+        A read-only mapping over a copy made for this call: the ``quotas`` and ``prices``
+        tables and the ``keep_alive_policy`` document are copies too, so nothing done to what
+        it returns changes the emulator. ``WarmPoolEmulator(**emu.settings)`` builds an
+        emulator with the same settings (and a clock of its own)."""
+        settings = dict(self._settings)  # never changed after __init__: no lock needed
+        for table in ("quotas", "prices"):
+            if settings[table] is not None:
+                settings[table] = dict(settings[table])
+        if isinstance(settings["keep_alive_policy"], Mapping):
+            settings["keep_alive_policy"] = copy.deepcopy(settings["keep_alive_policy"])
+        return MappingProxyType(settings)
 
     def __repr__(self) -> str:
         return (
