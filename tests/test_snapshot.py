@@ -684,13 +684,15 @@ def test_finished_jobs_are_refused_where_they_are_retired() -> None:
         (_set(["billing", "training", 1, "job"], "tagged"), "billing.training", "no training"),
         (_delete(["billing", "training", 0]), "billing.training", "no training"),
         (_set(["billing", "sums", 0, "training_seconds"], -1), "billing.sums[0]", "at least 0"),
+        (_set(["billing", "sums"], []), "billing.sums", "has no totals of"),
     ],
 )
 def test_a_ledger_of_totals_is_checked_too(
     change: Callable[[dict[str, Any]], None], path: str, words: str
 ) -> None:
     """behaviour §8 / §10.5 / §10.6 / D37 / D48: with retain_finished=false the ledger keeps
-    the training intervals of the Available pools' jobs only."""
+    the training intervals of the Available pools' jobs only, and its totals (sums) have a row
+    for each of them (their training was added to it as it ended)."""
     doc = json.loads(json.dumps(rich_emulator(retain_finished=False).snapshot()))
     assert [row["job"] for row in doc["billing"]["training"]] == ["tagged", "starting"]
     WarmPoolEmulator.restore(copy.deepcopy(doc))  # as it is, it restores

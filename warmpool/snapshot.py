@@ -1580,6 +1580,16 @@ class _Reader:
                     "retain_finished=false the ledger keeps the training intervals of those "
                     "jobs only)",
                 )
+            # A job's training is added to the totals as it ends, before its pool is kept: so
+            # the totals a pool's interval is added to as it closes exist (each Available
+            # pool's job holds its training intervals, checked above).
+            for job, _, instance_type, _, role, *_ in self.training:
+                if (instance_type, role) not in self.sums:
+                    _fail(
+                        "billing.sums",
+                        f"has no totals of {instance_type} and {role}, yet the ledger holds an "
+                        f"interval of {job!r}, whose training was added to them when it ended",
+                    )
 
     def _read_events(self, entries: list[Any]) -> None:
         maxlen = (
