@@ -461,9 +461,9 @@ class _TotalsLedger(BillingLedger):
     def _close_interval(self, cluster: int, end: float, ended: str) -> int:
         _job, instance_type, count, role, start = self._open.pop(cluster)
         seconds = billable_seconds(end - start)
-        sums = self._sums.get((instance_type, role))
-        if sums is None:
-            sums = self._sums[instance_type, role] = [0, 0, 0, 0, 0, 0]
+        # A pool is kept only after its job's training was recorded, which made these sums
+        # (restore refuses a document without them).
+        sums = self._sums[instance_type, role]
         sums[0] += 1
         sums[1] += seconds
         sums[2] += seconds * count
