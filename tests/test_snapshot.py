@@ -630,6 +630,18 @@ REFUSALS: Final[list[tuple[str, Callable[[dict[str, Any]], None], str, str]]] = 
         "billing.training[0].billable_seconds",
         "rounded up",
     ),
+    (
+        "a whole number too large for a float",
+        _set(["pending", 0, "at"], 10**400),
+        "pending[0].at",
+        "at most",
+    ),
+    (
+        "a clock past any float",
+        _set(["clock", "now"], -(10**400)),
+        "clock.now",
+        "at least",
+    ),
     ("a bad region", _set(["settings", "region"], "not a region!"), "settings", "region"),
     (
         "a bad policy",

@@ -685,6 +685,9 @@ def _number(value: Any, path: str, minimum: float = 0) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         _fail(path, f"must be a number, not {_kind(value)}")
     number = int.__int__(value) if isinstance(value, int) else float.__float__(value)
+    if isinstance(number, int) and not -_LARGEST <= number <= _LARGEST:  # no float holds it
+        limit = f"at least {minimum}" if number < 0 else f"at most {_LARGEST!r}"
+        _fail(path, f"must be a finite number {limit}, not one beyond any float")
     if not math.isfinite(number):
         _fail(path, f"must be a finite number, not {number}")
     if number < minimum:
