@@ -39,8 +39,8 @@ import heapq
 import sys
 import time
 from collections import defaultdict, deque
-from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, Protocol, TypeVar
 
 from replay import (
     INSTANCE_TYPES,
@@ -48,6 +48,7 @@ from replay import (
     TIMING,
     WARM_POOL_QUOTA,
     ReplayResult,
+    Trace,
     _max_rss_kib,
     _positive,
     drive,
@@ -57,7 +58,7 @@ from replay import (
 
 from warmpool import JobPlan
 
-__all__ = ["PlainPools", "baseline", "main"]
+__all__ = ["PlainPools", "Pools", "baseline", "main", "script_main", "timed_replay"]
 
 #: A chain lives at most 7 days from its cluster's launch (the default ``Limits``).
 LIFETIME_CAP: Final = 7 * 86400
@@ -216,42 +217,73 @@ class PlainPools:
         return warm
 
 
-def baseline(
-    n: int, *, identities: int = 300, seed: int = 0, warm_pool_quota: int = WARM_POOL_QUOTA
-) -> ReplayResult:
-    """:func:`replay.replay`'s run, with :class:`PlainPools` instead of the emulator."""
-    trace = make_trace(identities, seed)
+class Pools(Protocol):
+    """What :func:`timed_replay` drives in place of the emulator (``PlainPools``, and
+    ``floor.FloorPools``)."""
+
+    reused: int
+    now: float
+
+    def run_until(self, t: float) -> None: ...
+    def create(self, request: dict[str, Any], plan: JobPlan) -> bool: ...
+
+
+P = TypeVar("P", bound=Pools)
+
+
+def timed_replay(n: int, trace: Trace, make_pools: Callable[[], P]) -> tuple[ReplayResult, P]:
+    """:func:`replay.replay`'s timed run of ``n`` jobs of ``trace``, through the pools
+    ``make_pools()`` builds (inside the timed span, as the replay builds its emulator), then
+    their clock run past every expiry; the result and the pools."""
     gc.collect()
     rss_before = _max_rss_kib()
     started, cpu_started = time.perf_counter(), time.process_time()
-    pools = PlainPools(dict.fromkeys(INSTANCE_TYPES, warm_pool_quota))
+    pools = make_pools()
     failed, warm, last_end = drive(trace, n, pools.run_until, pools.create)
     pools.run_until(last_end + KEEP_ALIVE + 1)  # every job released, every pool expired
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
     rss_growth = _max_rss_kib() - rss_before
-    return ReplayResult(n, seconds, cpu_seconds, pools.reused, warm, failed, pools.now, rss_growth)
+    reused, end = pools.reused, pools.now
+    return ReplayResult(n, seconds, cpu_seconds, reused, warm, failed, end, rss_growth), pools
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="baseline.py",
-        description="Replay the synthetic trace of replay.py through a plain-Python loop that "
-        "only simulates warm pool reuse, retention and expiry.",
-    )
+def baseline(
+    n: int, *, identities: int = 300, seed: int = 0, warm_pool_quota: int = WARM_POOL_QUOTA
+) -> ReplayResult:
+    """:func:`replay.replay`'s run, with :class:`PlainPools` instead of the emulator."""
+    quota = dict.fromkeys(INSTANCE_TYPES, warm_pool_quota)
+    return timed_replay(n, make_trace(identities, seed), lambda: PlainPools(quota))[0]
+
+
+def script_main(
+    argv: Sequence[str] | None,
+    prog: str,
+    description: str,
+    run: Callable[..., ReplayResult],
+) -> int:
+    """The command line of ``baseline.py`` and ``floor.py``: ``N [--identities] [--seed]``,
+    ``run(N, identities=..., seed=...)``, and ``replay.py``'s result lines."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("n", type=_positive, help="number of training jobs to create")
     parser.add_argument(
         "--identities", type=_positive, default=300, help="job streams (default 300)"
     )
     parser.add_argument("--seed", type=int, default=0, help="trace seed (default 0)")
-    return parser
+    args = parser.parse_args(argv)
+    result = run(args.n, identities=args.identities, seed=args.seed)
+    print("\n".join(result_lines(result, args.identities, args.seed)), flush=True)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    result = baseline(args.n, identities=args.identities, seed=args.seed)
-    print("\n".join(result_lines(result, args.identities, args.seed)), flush=True)
-    return 0
+    return script_main(
+        argv,
+        "baseline.py",
+        "Replay the synthetic trace of replay.py through a plain-Python loop that only "
+        "simulates warm pool reuse, retention and expiry.",
+        baseline,
+    )
 
 
 if __name__ == "__main__":

@@ -39,33 +39,18 @@ docs/performance.md for what it shows.
 
 from __future__ import annotations
 
-import argparse
-import gc
 import heapq
 import marshal
 import sys
 import threading
-import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from baseline import DEFAULT_MAX_RUNTIME, KEEPABLE_FAILURES, LIFETIME_CAP
-from replay import (
-    INSTANCE_TYPES,
-    KEEP_ALIVE,
-    TIMING,
-    WARM_POOL_QUOTA,
-    ReplayResult,
-    _max_rss_kib,
-    _positive,
-    drive,
-    make_trace,
-    result_lines,
-    warm_up,
-)
+from baseline import DEFAULT_MAX_RUNTIME, LIFETIME_CAP, script_main, timed_replay
+from replay import INSTANCE_TYPES, TIMING, WARM_POOL_QUOTA, ReplayResult, make_trace, warm_up
 
-from warmpool import JobPlan
+from warmpool import KEEPABLE_FAILURES, JobPlan, identity_key
 from warmpool.intake import validator_for
 
 __all__ = ["FloorPools", "floor", "main"]
@@ -318,23 +303,9 @@ class FloorPools:
     @staticmethod
     def _spec(request: Mapping[str, Any]) -> tuple[Any, ...]:
         resource = request["ResourceConfig"]
-        vpc = request.get("VpcConfig")
-        chaining = request.get("SessionChainingConfig")
-        key = (
-            request["RoleArn"],
-            resource["InstanceType"],
-            resource["InstanceCount"],
-            resource.get("VolumeSizeInGB"),
-            resource.get("VolumeKmsKeyId"),
-            None if vpc is None else frozenset(vpc.get("SecurityGroupIds") or ()),
-            None if vpc is None else frozenset(vpc.get("Subnets") or ()),
-            request.get("EnableInterContainerTrafficEncryption", False),
-            request.get("EnableNetworkIsolation", False),
-            chaining is not None and chaining.get("EnableSessionTagChaining", False),
-        )
         stopping = request.get("StoppingCondition") or {}
         return (
-            key,
+            identity_key(request),  # once per configuration, as the emulator's intake does
             resource["InstanceType"],
             resource["InstanceCount"],
             resource.get("KeepAlivePeriodInSeconds"),
@@ -355,40 +326,22 @@ def floor(
     ``on_done(pools)`` is called at the end (the tests read what it recorded)."""
     trace = make_trace(identities, seed)
     warm_up()  # the validator compiled, as replay.py does before its clock starts
-    gc.collect()
-    rss_before = _max_rss_kib()
-    started, cpu_started = time.perf_counter(), time.process_time()
-    pools = FloorPools(dict.fromkeys(INSTANCE_TYPES, warm_pool_quota))
-    failed, warm, last_end = drive(trace, n, pools.run_until, pools.create)
-    pools.run_until(last_end + KEEP_ALIVE + 1)  # every job released, every pool expired
-    seconds = time.perf_counter() - started
-    cpu_seconds = time.process_time() - cpu_started
-    rss_growth = _max_rss_kib() - rss_before
+    quota = dict.fromkeys(INSTANCE_TYPES, warm_pool_quota)
+    result, pools = timed_replay(n, trace, lambda: FloorPools(quota))
     if on_done is not None:
         on_done(pools)
-    return ReplayResult(n, seconds, cpu_seconds, pools.reused, warm, failed, pools.now, rss_growth)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="floor.py",
-        description="Replay the synthetic trace of replay.py through the least an emulator "
-        "must do per job: the plain-loop baseline plus validation, job records, events, billing "
-        "and responses at their cheapest.",
-    )
-    parser.add_argument("n", type=_positive, help="number of training jobs to create")
-    parser.add_argument(
-        "--identities", type=_positive, default=300, help="job streams (default 300)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="trace seed (default 0)")
-    return parser
+    return result
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    result = floor(args.n, identities=args.identities, seed=args.seed)
-    print("\n".join(result_lines(result, args.identities, args.seed)), flush=True)
-    return 0
+    return script_main(
+        argv,
+        "floor.py",
+        "Replay the synthetic trace of replay.py through the least an emulator must do per "
+        "job: the plain-loop baseline plus validation, job records, events, billing and "
+        "responses at their cheapest.",
+        floor,
+    )
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from functools import partial
 from typing import Any, Final, TypeVar
 
 from api_costs import build
-from replay import machine_summary, replay
+from replay import _positive, machine_summary, replay
 
 import warmpool
 from warmpool import WarmPoolEmulator
@@ -95,13 +95,6 @@ def measure(emu: WarmPoolEmulator, repeat: int) -> dict[str, list[tuple[float, f
 def _dumps(doc: dict[str, Any]) -> str:
     """The JSON text of a document, as ``write_snapshot`` writes it."""
     return json.dumps(doc, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def _parser() -> argparse.ArgumentParser:
