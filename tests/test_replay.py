@@ -296,6 +296,19 @@ def test_bad_keep_alive_argument_is_refused_before_anything_runs() -> None:
         replay([job(0, 1)], keep_alive=True)
 
 
+def test_a_keep_alive_above_the_limits_is_refused_as_an_argument_not_a_row() -> None:
+    """D38 / behaviour §6.1: ``keep_alive`` above the limits' maximum is the argument's fault,
+    refused before the replay, not blamed on the first row the emulator refuses."""
+    with pytest.raises(ValueError, match="at most the limits") as caught:
+        replay([job(0, 1)], keep_alive=3601)
+    assert not isinstance(caught.value, TraceError)
+    assert str(caught.value) == (
+        "keep_alive must be at most the limits' 3600 s (KeepAlivePeriodInSeconds), not 3601"
+    )
+    docs = Limits(max_keep_alive_seconds=7200, max_pool_lifetime_seconds=7 * 86400)
+    assert replay([job(0, 1)], keep_alive=7200, limits=docs).jobs == 1
+
+
 def test_prices_missing_for_a_type_are_listed_and_left_out() -> None:
     rows = [job(0, 3600), job(0, 3600, instance_type=G5, keep_alive_seconds=None)]
     report = replay(rows, prices={M5: 1.0})

@@ -797,6 +797,11 @@ def replay(
             f"keep_alive must be None, an int >= 0 or a policy (with keep_alive(decision) and "
             f"observe(gap) methods), not {keep_alive!r}"
         )
+    if keep_alive is not None and keep_alive > limits.max_keep_alive_seconds:
+        raise ValueError(
+            f"keep_alive must be at most the limits' {limits.max_keep_alive_seconds} s "
+            f"(KeepAlivePeriodInSeconds), not {keep_alive}"
+        )
     cost_model = CostModel(prices or {}, cold_start_value=cold_start_value)
     timing = Timing() if timing is None else timing
     if start is None:
