@@ -1018,9 +1018,7 @@ class _Reader:
                 return None
             if required is False:
                 _fail(at(key), f"must be null: the job is {state}")
-            kind = type(value)
-            plain = (kind is int or kind is float) and 0 <= value <= _LARGEST
-            seconds = value if plain else d.number(key)  # the same, the long way
+            seconds = d.number(key)
             if seconds > now:
                 _fail(at(key), f"{seconds} is after the clock's now ({now})")
             if seconds < low:
