@@ -322,14 +322,15 @@ class _Watch:
         self.lowered: set[str] = set()
         # warm pool status of each job name, followed through the event log
         self.pools: dict[str, str | None] = {}
-        self.retires = not emu.settings["retain_finished"]
+        settings = emu.settings  # a copy each time it is read: read it once
+        self.retires = not settings["retain_finished"]
         self.described: tuple[tuple[Any, ...], dict[str, dict[str, Any]]] | None = None
         # Events not yet followed. A log that keeps every event is read where it was left
         # (subscribing would change the emulator's path); a bounded one is subscribed to.
         self.read = 0
         self.delivered = 0
         self.pending: list[Event] = []
-        self.bounded = emu.settings["event_log_maxlen"] is not None
+        self.bounded = settings["event_log_maxlen"] is not None
         if self.bounded:
             with emu.lock:
                 self.pending.extend(emu.events)
